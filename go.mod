@@ -1,0 +1,3 @@
+module github.com/lmxlab/lmxlab
+
+go 1.26
