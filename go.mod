@@ -1,3 +1,14 @@
 module github.com/lmxlab/lmxlab
 
-go 1.26
+go 1.26.0
+
+require golang.org/x/sys v0.50.0
+
+require (
+	github.com/dlclark/regexp2/v2 v2.5.1 // indirect
+	github.com/inconshreveable/mousetrap v1.1.0 // indirect
+	github.com/spf13/cobra v1.10.2 // indirect
+	github.com/spf13/pflag v1.0.9 // indirect
+	github.com/tiktoken-go/tokenizer v0.10.0 // indirect
+	golang.org/x/text v0.44.0 // indirect
+)

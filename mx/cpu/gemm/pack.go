@@ -1,0 +1,121 @@
+package gemm
+
+// Packing copies a block of op(A) or op(B) into the contiguous, zero-padded
+// micro-panel layout that the kernels stream through:
+//
+//   - A block (mc×kc of op(A)) → ⌈mc/MR⌉ panels; panel q holds rows
+//     q*MR..q*MR+MR-1 as kc groups of MR values: panel[p*MR+i] = op(A)[q*MR+i][p].
+//   - B block (kc×nc of op(B)) → ⌈nc/NR⌉ panels; panel q holds columns
+//     q*NR..q*NR+NR-1 as kc groups of NR values: panel[p*NR+j] = op(B)[p][q*NR+j].
+//
+// Rows (columns) past the edge of the block are written as zeros, so the
+// kernels always run on full tiles. Transposition is absorbed here: for
+// each operand one of the two layouts is a run of contiguous copies
+// (packRows) and the other a gather from kc-long rows (packCols).
+
+// packA packs op(A)[0:mc, 0:kc] into dst. a starts at op(A)[0][0]: with
+// transA unset op(A)[i][p] = a[i*lda+p], with it set op(A)[i][p] = a[p*lda+i].
+func packA[T float](dst []T, transA bool, a []T, lda, mc, kc, mr int) {
+	for i := 0; i < mc; i += mr {
+		w := min(mr, mc-i)
+		panel := dst[i*kc : i*kc+mr*kc]
+		if transA {
+			packRows(panel, a[i:], lda, w, mr, kc)
+		} else {
+			packCols(panel, a[i*lda:], lda, w, mr, kc)
+		}
+	}
+}
+
+// packB packs op(B)[0:kc, 0:nc] into dst. b starts at op(B)[0][0]: with
+// transB unset op(B)[p][j] = b[p*ldb+j], with it set op(B)[p][j] = b[j*ldb+p].
+func packB[T float](dst []T, transB bool, b []T, ldb, kc, nc, nr int) {
+	for j := 0; j < nc; j += nr {
+		w := min(nr, nc-j)
+		panel := dst[j*kc : j*kc+nr*kc]
+		if transB {
+			packCols(panel, b[j*ldb:], ldb, w, nr, kc)
+		} else {
+			packRows(panel, b[j:], ldb, w, nr, kc)
+		}
+	}
+}
+
+// packRows fills panel[p*mr+q] = src[p*ld+q] for p < kc, q < w, and zeros
+// for w <= q < mr: each k step is one contiguous run of the source.
+func packRows[T float](panel, src []T, ld, w, mr, kc int) {
+	panel = panel[:kc*mr]
+	if w == mr {
+		switch mr {
+		case 16:
+			for p := 0; p < kc; p++ {
+				*(*[16]T)(panel[p*16:]) = *(*[16]T)(src[p*ld:])
+			}
+			return
+		case 8:
+			for p := 0; p < kc; p++ {
+				*(*[8]T)(panel[p*8:]) = *(*[8]T)(src[p*ld:])
+			}
+			return
+		case 6:
+			for p := 0; p < kc; p++ {
+				*(*[6]T)(panel[p*6:]) = *(*[6]T)(src[p*ld:])
+			}
+			return
+		}
+	}
+	for p := 0; p < kc; p++ {
+		d := panel[p*mr : p*mr+mr]
+		n := copy(d[:w], src[p*ld:p*ld+w])
+		clear(d[n:])
+	}
+}
+
+// packCols fills panel[p*mr+q] = src[q*ld+p] for p < kc, q < w, and zeros
+// for w <= q < mr: each of the w source rows is read contiguously.
+func packCols[T float](panel, src []T, ld, w, mr, kc int) {
+	panel = panel[:kc*mr]
+	if w == 6 && mr == 6 {
+		r0 := src[0*ld : 0*ld+kc]
+		r1 := src[1*ld : 1*ld+kc]
+		r2 := src[2*ld : 2*ld+kc]
+		r3 := src[3*ld : 3*ld+kc]
+		r4 := src[4*ld : 4*ld+kc]
+		r5 := src[5*ld : 5*ld+kc]
+		for p := range r0 {
+			d := panel[p*6 : p*6+6 : p*6+6]
+			d[0] = r0[p]
+			d[1] = r1[p]
+			d[2] = r2[p]
+			d[3] = r3[p]
+			d[4] = r4[p]
+			d[5] = r5[p]
+		}
+		return
+	}
+	q := 0
+	for ; q+4 <= w; q += 4 {
+		r0 := src[(q+0)*ld : (q+0)*ld+kc]
+		r1 := src[(q+1)*ld : (q+1)*ld+kc]
+		r2 := src[(q+2)*ld : (q+2)*ld+kc]
+		r3 := src[(q+3)*ld : (q+3)*ld+kc]
+		for p := range r0 {
+			d := panel[p*mr+q : p*mr+q+4 : p*mr+q+4]
+			d[0] = r0[p]
+			d[1] = r1[p]
+			d[2] = r2[p]
+			d[3] = r3[p]
+		}
+	}
+	for ; q < w; q++ {
+		r := src[q*ld : q*ld+kc]
+		for p, v := range r {
+			panel[p*mr+q] = v
+		}
+	}
+	if w < mr {
+		for p := 0; p < kc; p++ {
+			clear(panel[p*mr+w : p*mr+mr])
+		}
+	}
+}
