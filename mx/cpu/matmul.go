@@ -1,6 +1,7 @@
 package cpu
 
 import (
+	"github.com/lmxlab/lmxlab/mx/cpu/gemm"
 	"github.com/lmxlab/lmxlab/mx/prim"
 )
 
@@ -30,20 +31,47 @@ func matmulKernel(op prim.Matmul, n *prim.Node, in []operand) *Buffer {
 	if op.TransB {
 		ldb = k
 	}
+	if n.Size() == 0 || k == 0 {
+		return alloc(n.DType, n.Size()) // an empty sum is zero
+	}
+	sa, okA := uniformStride(aOffs)
+	sb, okB := uniformStride(bOffs)
 	if n.DType == prim.Float64 {
 		out := make([]float64, n.Size())
 		x, y := a.data.([]float64), b.data.([]float64)
-		for i := 0; i < batch; i++ {
-			dgemm(op.TransA, op.TransB, m, nn, k, x[aOffs[i]:], lda, y[bOffs[i]:], ldb, out[i*m*nn:], nn)
+		if okA && okB {
+			gemm.DgemmBatched(op.TransA, op.TransB, m, nn, k, 1, x, lda, sa, y, ldb, sb, 0, out, nn, m*nn, batch)
+		} else {
+			for i := 0; i < batch; i++ {
+				gemm.Dgemm(op.TransA, op.TransB, m, nn, k, 1, x[aOffs[i]:], lda, y[bOffs[i]:], ldb, 0, out[i*m*nn:], nn)
+			}
 		}
 		return &Buffer{out}
 	}
 	out := make([]float32, n.Size())
 	x, y := f32(a.Buffer, a.dtype), f32(b.Buffer, b.dtype)
-	for i := 0; i < batch; i++ {
-		sgemm(op.TransA, op.TransB, m, nn, k, x[aOffs[i]:], lda, y[bOffs[i]:], ldb, out[i*m*nn:], nn)
+	if okA && okB {
+		gemm.SgemmBatched(op.TransA, op.TransB, m, nn, k, 1, x, lda, sa, y, ldb, sb, 0, out, nn, m*nn, batch)
+	} else {
+		for i := 0; i < batch; i++ {
+			gemm.Sgemm(op.TransA, op.TransB, m, nn, k, 1, x[aOffs[i]:], lda, y[bOffs[i]:], ldb, 0, out[i*m*nn:], nn)
+		}
 	}
 	return fromF32(out, n.DType)
+}
+
+// uniformStride reports whether offsets advance by one fixed stride (0 for a broadcast operand).
+func uniformStride(offs []int) (int, bool) {
+	if len(offs) < 2 {
+		return 0, true
+	}
+	s := offs[1] - offs[0]
+	for i := 2; i < len(offs); i++ {
+		if offs[i]-offs[i-1] != s {
+			return 0, false
+		}
+	}
+	return s, true
 }
 
 // batchOffsets gives each batch element's starting offset in an operand whose batch dimensions
@@ -62,62 +90,3 @@ func batchOffsets(batchShape, strides []int, matSize int) []int {
 	return offs
 }
 
-// sgemm is C = op(A)·op(B) for row-major float32 matrices (C is overwritten).
-func sgemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
-	parallelFor(m, n*k, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			row := c[i*ldc : i*ldc+n]
-			for j := range row {
-				row[j] = 0
-			}
-			for p := 0; p < k; p++ {
-				var av float32
-				if transA {
-					av = a[p*lda+i]
-				} else {
-					av = a[i*lda+p]
-				}
-				if transB {
-					for j := range row {
-						row[j] += av * b[j*ldb+p]
-					}
-				} else {
-					br := b[p*ldb : p*ldb+n]
-					for j := range row {
-						row[j] += av * br[j]
-					}
-				}
-			}
-		}
-	})
-}
-
-// dgemm is sgemm for float64.
-func dgemm(transA, transB bool, m, n, k int, a []float64, lda int, b []float64, ldb int, c []float64, ldc int) {
-	parallelFor(m, n*k, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			row := c[i*ldc : i*ldc+n]
-			for j := range row {
-				row[j] = 0
-			}
-			for p := 0; p < k; p++ {
-				var av float64
-				if transA {
-					av = a[p*lda+i]
-				} else {
-					av = a[i*lda+p]
-				}
-				if transB {
-					for j := range row {
-						row[j] += av * b[j*ldb+p]
-					}
-				} else {
-					br := b[p*ldb : p*ldb+n]
-					for j := range row {
-						row[j] += av * br[j]
-					}
-				}
-			}
-		}
-	})
-}
