@@ -226,7 +226,9 @@ func posixClass(name string) (func(rune) bool, bool) {
 	case "word":
 		return IsWord, true
 	case "graph":
-		return func(r rune) bool { return !isSpaceU(r) && !unicode.Is(unicode.Cc, r) && isAssigned(r) && !unicode.Is(unicode.Cs, r) }, true
+		return func(r rune) bool {
+			return !isSpaceU(r) && !unicode.Is(unicode.Cc, r) && isAssigned(r) && !unicode.Is(unicode.Cs, r)
+		}, true
 	case "print":
 		return func(r rune) bool {
 			return (!isSpaceU(r) || unicode.Is(unicode.Zs, r)) && !unicode.Is(unicode.Cc, r) && isAssigned(r) && !unicode.Is(unicode.Cs, r)

@@ -10,7 +10,6 @@ type Regexp struct {
 	expr  string
 	prog  *prog
 	subs  []*subprog
-	maxIn int // largest sub-program, for the sub memos
 	first *charClass
 	pool  sync.Pool
 }
@@ -26,11 +25,6 @@ func Compile(expr string) (*Regexp, error) {
 		return nil, &Error{Pattern: expr, Msg: err.Error()}
 	}
 	re := &Regexp{expr: expr, prog: p, subs: subs}
-	for _, s := range subs {
-		if len(s.p.insts) > re.maxIn {
-			re.maxIn = len(s.p.insts)
-		}
-	}
 	re.first = firstSet(root)
 	return re, nil
 }
@@ -106,7 +100,8 @@ type machine struct {
 	re     *Regexp
 	text   string
 	main   memo
-	subMem []*memo
+	subMem []*memo // per sub-program, allocated on first use
+	slow   []bool  // per program (0: main, i+1: sub i): use the memo from the start
 	stacks [][]frame
 	look   [][]int8  // per sub: 0 unknown, 1 true, 2 false
 	atom   [][]int32 // per sub: 0 unknown, 1 fail, end+2
@@ -118,12 +113,17 @@ func (re *Regexp) machine(s string) *machine {
 		m = &machine{re: re}
 		m.look = make([][]int8, len(re.subs))
 		m.atom = make([][]int32, len(re.subs))
+		m.subMem = make([]*memo, len(re.subs))
+		m.slow = make([]bool, len(re.subs)+1)
 	}
 	m.text = s
 	m.main.init(len(re.prog.insts), len(s), 10)
-	for _, sm := range m.subMem {
-		sm.init(re.maxIn, len(s), 6)
+	for i, sm := range m.subMem {
+		if sm != nil {
+			sm.init(len(re.subs[i].p.insts), len(s), 6)
+		}
 	}
+	clear(m.slow)
 	for i := range m.look {
 		m.look[i] = m.look[i][:0]
 		m.atom[i] = m.atom[i][:0]
@@ -133,6 +133,11 @@ func (re *Regexp) machine(s string) *machine {
 
 func (re *Regexp) release(m *machine) {
 	m.main.clearAll()
+	for _, sm := range m.subMem {
+		if sm != nil {
+			sm.clearAll()
+		}
+	}
 	m.text = ""
 	if len(m.main.chunks) > 1<<12 {
 		return // do not keep buffers for huge texts alive
@@ -161,7 +166,7 @@ func (m *machine) search(from int) (int, int) {
 			}
 		}
 		if try {
-			if e := m.run(m.re.prog, &m.main, 0, s, -1); e >= 0 {
+			if e := m.run(m.re.prog, &m.main, 0, 0, s, -1); e >= 0 {
 				m.main.clearRow(e)
 				return s, e
 			}
@@ -179,13 +184,14 @@ func (m *machine) search(from int) (int, int) {
 	return -1, -1
 }
 
-func (m *machine) subMemo(depth int) *memo {
-	for len(m.subMem) < depth {
-		sm := &memo{}
-		sm.init(m.re.maxIn, len(m.text), 6)
-		m.subMem = append(m.subMem, sm)
+func (m *machine) subMemo(i int) *memo {
+	sm := m.subMem[i]
+	if sm == nil {
+		sm = &memo{}
+		sm.init(len(m.re.subs[i].p.insts), len(m.text), 6)
+		m.subMem[i] = sm
 	}
-	return m.subMem[depth-1]
+	return sm
 }
 
 func (m *machine) stack(depth int) []frame {
@@ -202,10 +208,14 @@ const stepBudget = 4096
 // run finds the first match of p from start, in priority order, whose end
 // is endAt when endAt >= 0; it returns the end or -1. It first backtracks
 // without bookkeeping and, when that takes more than stepBudget steps,
-// starts over with mem recording visited states.
-func (m *machine) run(p *prog, mem *memo, depth, start, endAt int) int {
-	if e, ok := m.exec(p, nil, depth, start, endAt); ok {
-		return e
+// starts over with mem recording visited states, and keeps using the memo
+// for program id (0: main, i+1: sub-program i) for the rest of the scan.
+func (m *machine) run(p *prog, mem *memo, id, depth, start, endAt int) int {
+	if !m.slow[id] {
+		if e, ok := m.exec(p, nil, depth, start, endAt); ok {
+			return e
+		}
+		m.slow[id] = true
 	}
 	e, _ := m.exec(p, mem, depth, start, endAt)
 	return e
@@ -365,11 +375,15 @@ func (m *machine) lookAt(i, pos, depth int) bool {
 		return v == 1
 	}
 	s := m.re.subs[i]
-	mem := m.subMemo(depth + 1)
+	mem := m.subMemo(i)
 	ok := false
 	if !s.behind {
-		ok = m.run(s.p, mem, depth+1, pos, -1) >= 0
-		mem.clearAll()
+		// A failed run leaves only states that cannot reach a match,
+		// which stay valid for later runs; a success also marks its path.
+		ok = m.run(s.p, mem, i+1, depth+1, pos, -1) >= 0
+		if ok {
+			mem.clearAll()
+		}
 	} else {
 		q, k := pos, 0
 		for k < s.minLen && q > 0 {
@@ -379,7 +393,7 @@ func (m *machine) lookAt(i, pos, depth int) bool {
 		}
 		if k == s.minLen {
 			for {
-				ok = m.run(s.p, mem, depth+1, q, pos) >= 0
+				ok = m.run(s.p, mem, i+1, depth+1, q, pos) >= 0
 				mem.clearAll()
 				if ok || k == s.maxLen || q == 0 {
 					break
@@ -415,9 +429,11 @@ func (m *machine) atomicAt(i, pos, depth int) int {
 	if v := res[pos]; v != 0 {
 		return int(v) - 2
 	}
-	mem := m.subMemo(depth + 1)
-	e := m.run(m.re.subs[i].p, mem, depth+1, pos, -1)
-	mem.clearAll()
+	mem := m.subMemo(i)
+	e := m.run(m.re.subs[i].p, mem, i+1, depth+1, pos, -1)
+	if e >= 0 {
+		mem.clearAll()
+	}
 	res[pos] = int32(e + 2)
 	return e
 }
@@ -425,8 +441,8 @@ func (m *machine) atomicAt(i, pos, depth int) int {
 // memo is the set of visited (instruction, position) states, stored as
 // bitmaps in chunks of 1<<shift positions allocated on first use.
 type memo struct {
-	ninst int
-	shift uint
+	ninst  int
+	shift  uint
 	low    int // chunks below low were released
 	chunks [][]uint64
 	used   []int

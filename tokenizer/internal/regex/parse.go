@@ -52,13 +52,13 @@ const (
 type assertKind uint8
 
 const (
-	aLineStart  assertKind = iota // ^
-	aLineEnd                      // $
-	aTextStart                    // \A
-	aTextEnd                      // \z
-	aTextEndNL                    // \Z
-	aWordB                        // \b
-	aNotWordB                     // \B
+	aLineStart assertKind = iota // ^
+	aLineEnd                     // $
+	aTextStart                   // \A
+	aTextEnd                     // \z
+	aTextEndNL                   // \Z
+	aWordB                       // \b
+	aNotWordB                    // \B
 )
 
 type node struct {
