@@ -168,3 +168,31 @@ func TestMatmulMatchesReference(t *testing.T) {
 	want := Transpose(Matmul(b, a)).Float64s()
 	assertClose(t, "Matmul transposed", got, want, 1e-10, 1e-10)
 }
+
+func TestMatmulTransposedFlags(t *testing.T) {
+	rng := newRNG(10)
+	a, b := randn(rng, 2, 3, 4), randn(rng, 5, 4)
+	assertClose(t, "MatmulT", MatmulT(a, b).Float64s(), Matmul(a, Transpose(b)).Float64s(), 1e-12, 1e-12)
+	checkGrad(t, "MatmulT", func(x ...*Array) *Array { return MatmulT(x[0], x[1]) }, a, b)
+	for _, ta := range []bool{false, true} {
+		for _, tb := range []bool{false, true} {
+			x, y := randn(rng, 2, 3, 4), randn(rng, 4, 5)
+			if ta {
+				x = randn(rng, 2, 4, 3)
+			}
+			if tb {
+				y = randn(rng, 5, 4)
+			}
+			f := func(v ...*Array) *Array { return matmul("t", v[0], v[1], ta, tb) }
+			p, q := x, y
+			if ta {
+				p = SwapAxes(x, -1, -2)
+			}
+			if tb {
+				q = SwapAxes(y, -1, -2)
+			}
+			assertClose(t, "flags", f(x, y).Float64s(), Matmul(p, q).Float64s(), 1e-12, 1e-12)
+			checkGrad(t, "flags", f, x, y)
+		}
+	}
+}
