@@ -25,7 +25,7 @@ func dConfig() *config[float64] {
 }
 
 var (
-	s32Asm = config[float32]{mr: sMR, nr: sNR, kc: sKC, mc: sMC, nc: sNC, kern: sKernelAsm}
+	s32Asm = config[float32]{mr: sMR, nr: sNR, kc: sKC, mc: sMC, nc: sNC, kern: sKernelAsm, packCols: sPackColsAsm}
 	s32Go  = config[float32]{mr: sMR, nr: sNR, kc: sKC, mc: sMC, nc: sNC, kern: sKernelGo}
 	d64Asm = config[float64]{mr: dMR, nr: dNR, kc: dKC, mc: dMC, nc: dNC, kern: dKernelAsm}
 	d64Go  = config[float64]{mr: dMR, nr: dNR, kc: dKC, mc: dMC, nc: dNC, kern: dKernelGo}

@@ -13,3 +13,6 @@ func sKernelAsm(k int, a, b, c []float32, ldc int, alpha, beta float32, load boo
 func dKernelAsm(k int, a, b, c []float64, ldc int, alpha, beta float64, load bool) {
 	kernelGo(dMR, dNR, k, a, b, c, ldc, alpha, beta, load)
 }
+
+// sPackColsAsm: no accelerated packing without assembly.
+var sPackColsAsm packFunc[float32]

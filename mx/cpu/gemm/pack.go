@@ -15,13 +15,17 @@ package gemm
 
 // packA packs op(A)[0:mc, 0:kc] into dst. a starts at op(A)[0][0]: with
 // transA unset op(A)[i][p] = a[i*lda+p], with it set op(A)[i][p] = a[p*lda+i].
-func packA[T float](dst []T, transA bool, a []T, lda, mc, kc, mr int) {
+// fast, if not nil, replaces packCols for full panels.
+func packA[T float](dst []T, transA bool, a []T, lda, mc, kc, mr int, fast packFunc[T]) {
 	for i := 0; i < mc; i += mr {
 		w := min(mr, mc-i)
 		panel := dst[i*kc : i*kc+mr*kc]
-		if transA {
+		switch {
+		case transA:
 			packRows(panel, a[i:], lda, w, mr, kc)
-		} else {
+		case fast != nil && w == mr:
+			fast(panel, a[i*lda:], lda, mr, kc)
+		default:
 			packCols(panel, a[i*lda:], lda, w, mr, kc)
 		}
 	}
@@ -29,17 +33,24 @@ func packA[T float](dst []T, transA bool, a []T, lda, mc, kc, mr int) {
 
 // packB packs op(B)[0:kc, 0:nc] into dst. b starts at op(B)[0][0]: with
 // transB unset op(B)[p][j] = b[p*ldb+j], with it set op(B)[p][j] = b[j*ldb+p].
-func packB[T float](dst []T, transB bool, b []T, ldb, kc, nc, nr int) {
+func packB[T float](dst []T, transB bool, b []T, ldb, kc, nc, nr int, fast packFunc[T]) {
 	for j := 0; j < nc; j += nr {
 		w := min(nr, nc-j)
 		panel := dst[j*kc : j*kc+nr*kc]
-		if transB {
-			packCols(panel, b[j*ldb:], ldb, w, nr, kc)
-		} else {
+		switch {
+		case !transB:
 			packRows(panel, b[j:], ldb, w, nr, kc)
+		case fast != nil && w == nr:
+			fast(panel, b[j*ldb:], ldb, nr, kc)
+		default:
+			packCols(panel, b[j*ldb:], ldb, w, nr, kc)
 		}
 	}
 }
+
+// packFunc is an accelerated packCols for full panels (w == mr):
+// panel[p*mr+q] = src[q*ld+p] for p < kc, q < mr.
+type packFunc[T float] func(panel, src []T, ld, mr, kc int)
 
 // packRows fills panel[p*mr+q] = src[p*ld+q] for p < kc, q < w, and zeros
 // for w <= q < mr: each k step is one contiguous run of the source.
