@@ -119,10 +119,12 @@ func run[T float](cfg *config[T], p *problem[T]) {
 	var wg sync.WaitGroup
 	wg.Add(sp.workers - 1)
 	for w := 1; w < sp.workers; w++ {
-		go func(lo, hi int) {
-			defer wg.Done()
+		lo, hi := w*units/sp.workers, (w+1)*units/sp.workers
+		fn := func() {
 			runUnits(cfg, q, sp, lo, hi)
-		}(w*units/sp.workers, (w+1)*units/sp.workers)
+			wg.Done()
+		}
+		goHelper(&fn)
 	}
 	runUnits(cfg, q, sp, 0, units/sp.workers)
 	wg.Wait()
