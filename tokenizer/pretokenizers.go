@@ -1,0 +1,291 @@
+package tokenizer
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/lmxlab/lmxlab/tokenizer/internal/regex"
+)
+
+// piece is a part of the (normalized) input on its way to the model. first
+// is true when it starts at offset 0 of the original text (the Metaspace
+// "first" prepend scheme depends on it).
+type piece struct {
+	text  string
+	first bool
+}
+
+// preTokenizer splits a piece into smaller pieces, appending them to dst.
+type preTokenizer interface {
+	split(dst []piece, p piece) []piece
+}
+
+// keep appends the non-empty spans of p.
+func keep(dst []piece, p piece, spans []span) []piece {
+	for _, sp := range spans {
+		if sp.end > sp.start {
+			dst = append(dst, piece{p.text[sp.start:sp.end], p.first && sp.start == 0})
+		}
+	}
+	return dst
+}
+
+const gpt2Pattern = `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`
+
+var gpt2Regex = regex.MustCompile(gpt2Pattern)
+
+type byteLevelPre struct{ addPrefixSpace, useRegex bool }
+
+func (b byteLevelPre) split(dst []piece, p piece) []piece {
+	s := p.text
+	if b.addPrefixSpace && s != "" && s[0] != ' ' {
+		s = " " + s
+	}
+	if !b.useRegex {
+		return append(dst, piece{byteLevelEncode(s), p.first})
+	}
+	for _, sp := range (regexPattern{gpt2Regex}).spans(s) {
+		if sp.end > sp.start {
+			dst = append(dst, piece{byteLevelEncode(s[sp.start:sp.end]), p.first && sp.start == 0})
+		}
+	}
+	return dst
+}
+
+type splitPre struct {
+	pat      pattern
+	behavior splitBehavior
+}
+
+func (sp splitPre) split(dst []piece, p piece) []piece {
+	return keep(dst, p, splitSpans(sp.pat.spans(p.text), sp.behavior))
+}
+
+const (
+	prependAlways = iota
+	prependNever
+	prependFirst
+)
+
+type metaspacePre struct {
+	repl   rune
+	scheme int
+	splitOn bool
+}
+
+func (m metaspacePre) split(dst []piece, p piece) []piece {
+	rs := string(m.repl)
+	s := strings.ReplaceAll(p.text, " ", rs)
+	if s != "" && !strings.HasPrefix(s, rs) {
+		if m.scheme == prependAlways || m.scheme == prependFirst && p.first {
+			s = rs + s
+		}
+	}
+	q := piece{s, p.first}
+	if !m.splitOn {
+		return append(dst, q)
+	}
+	repl := m.repl
+	return keep(dst, q, splitSpans(funcPattern(func(r rune) bool { return r == repl }).spans(s), behaviorMergedWithNext))
+}
+
+var whitespaceRegex = regex.MustCompile(`\w+|[^\w\s]+`)
+
+// isPunc is Rust's char::is_ascii_punctuation || is_punctuation.
+func isPunc(r rune) bool {
+	if r < utf8.RuneSelf {
+		return r >= '!' && r <= '/' || r >= ':' && r <= '@' || r >= '[' && r <= '`' || r >= '{' && r <= '~'
+	}
+	return unicode.IsPunct(r)
+}
+
+type funcSplitPre struct {
+	f        funcPattern
+	behavior splitBehavior
+}
+
+func (f funcSplitPre) split(dst []piece, p piece) []piece {
+	return keep(dst, p, splitSpans(f.f.spans(p.text), f.behavior))
+}
+
+type preTokSeq []preTokenizer
+
+func (s preTokSeq) split(dst []piece, p piece) []piece {
+	cur := []piece{p}
+	var next []piece
+	for i, pt := range s {
+		if i == len(s)-1 {
+			for _, q := range cur {
+				dst = pt.split(dst, q)
+			}
+			return dst
+		}
+		next = next[:0]
+		for _, q := range cur {
+			next = pt.split(next, q)
+		}
+		cur, next = next, cur
+	}
+	return append(dst, cur...)
+}
+
+func parsePreTokenizer(raw json.RawMessage, path string) (preTokenizer, error) {
+	typ, fields, err := componentType(raw, path)
+	if err != nil || typ == "" {
+		return nil, err
+	}
+	bad := func(err error) error { return componentError(path, typ, err) }
+	switch typ {
+	case "ByteLevel":
+		v := struct {
+			AddPrefixSpace *bool `json:"add_prefix_space"`
+			UseRegex       *bool `json:"use_regex"`
+		}{}
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return nil, bad(err)
+		}
+		b := byteLevelPre{true, true}
+		if v.AddPrefixSpace != nil {
+			b.addPrefixSpace = *v.AddPrefixSpace
+		}
+		if v.UseRegex != nil {
+			b.useRegex = *v.UseRegex
+		}
+		return b, nil
+	case "Split":
+		var v struct {
+			Pattern  json.RawMessage
+			Behavior string
+			Invert   bool
+		}
+		if err := json.Unmarshal(raw, &v); err != nil || v.Pattern == nil {
+			return nil, bad(missing(err, "pattern"))
+		}
+		p, err := parsePattern(v.Pattern)
+		if err != nil {
+			return nil, bad(err)
+		}
+		if v.Invert {
+			p = invertPattern{p}
+		}
+		b, err := parseBehavior(v.Behavior)
+		if err != nil {
+			return nil, bad(err)
+		}
+		return splitPre{p, b}, nil
+	case "Metaspace":
+		v := struct {
+			Replacement    *string
+			PrependScheme  *string `json:"prepend_scheme"`
+			AddPrefixSpace *bool   `json:"add_prefix_space"`
+			Split          *bool
+		}{}
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return nil, bad(err)
+		}
+		repl, scheme, err := metaspaceConfig(v.Replacement, v.PrependScheme, v.AddPrefixSpace)
+		if err != nil {
+			return nil, bad(err)
+		}
+		m := metaspacePre{repl: repl, scheme: scheme, splitOn: true}
+		if v.Split != nil {
+			m.splitOn = *v.Split
+		}
+		return m, nil
+	case "Whitespace":
+		return splitPre{invertPattern{regexPattern{whitespaceRegex}}, behaviorRemoved}, nil
+	case "WhitespaceSplit":
+		return funcSplitPre{unicode.IsSpace, behaviorRemoved}, nil
+	case "Digits":
+		var v struct {
+			IndividualDigits bool `json:"individual_digits"`
+		}
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return nil, bad(err)
+		}
+		if v.IndividualDigits {
+			return funcSplitPre{unicode.IsNumber, behaviorIsolated}, nil
+		}
+		return funcSplitPre{unicode.IsNumber, behaviorContiguous}, nil
+	case "Punctuation":
+		var v struct{ Behavior string }
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return nil, bad(err)
+		}
+		b := behaviorIsolated
+		if v.Behavior != "" {
+			if b, err = parseBehavior(v.Behavior); err != nil {
+				return nil, bad(err)
+			}
+		}
+		return funcSplitPre{isPunc, b}, nil
+	case "BertPreTokenizer":
+		return preTokSeq{funcSplitPre{unicode.IsSpace, behaviorRemoved}, funcSplitPre{isPunc, behaviorIsolated}}, nil
+	case "CharDelimiterSplit":
+		var v struct{ Delimiter string }
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return nil, bad(err)
+		}
+		if utf8.RuneCountInString(v.Delimiter) != 1 {
+			return nil, bad(fmt.Errorf("delimiter must be one character, got %q", v.Delimiter))
+		}
+		d, _ := utf8.DecodeRuneInString(v.Delimiter)
+		return funcSplitPre{func(r rune) bool { return r == d }, behaviorRemoved}, nil
+	case "Sequence":
+		var v struct{ Pretokenizers []json.RawMessage }
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return nil, bad(err)
+		}
+		if _, ok := fields["pretokenizers"]; !ok {
+			return nil, bad(fmt.Errorf("missing field pretokenizers"))
+		}
+		var seq preTokSeq
+		for i, sub := range v.Pretokenizers {
+			pt, err := parsePreTokenizer(sub, fmt.Sprintf("%s.pretokenizers[%d]", path, i))
+			if err != nil {
+				return nil, err
+			}
+			if pt != nil {
+				seq = append(seq, pt)
+			}
+		}
+		return seq, nil
+	}
+	return nil, componentError(path, typ, fmt.Errorf("unknown pre-tokenizer type %q", typ))
+}
+
+// metaspaceConfig reads the replacement and prepend scheme shared by the
+// Metaspace pre-tokenizer and decoder, accepting the legacy
+// add_prefix_space field.
+func metaspaceConfig(replacement, scheme *string, addPrefixSpace *bool) (rune, int, error) {
+	repl := '▁'
+	if replacement != nil {
+		if utf8.RuneCountInString(*replacement) != 1 {
+			return 0, 0, fmt.Errorf("replacement must be one character, got %q", *replacement)
+		}
+		repl, _ = utf8.DecodeRuneInString(*replacement)
+	}
+	sc := prependAlways
+	if scheme != nil {
+		switch *scheme {
+		case "always":
+			sc = prependAlways
+		case "never":
+			sc = prependNever
+		case "first":
+			sc = prependFirst
+		default:
+			return 0, 0, fmt.Errorf("unknown prepend_scheme %q", *scheme)
+		}
+	}
+	if addPrefixSpace != nil && !*addPrefixSpace {
+		if scheme != nil && sc != prependNever {
+			return 0, 0, fmt.Errorf("add_prefix_space does not match declared prepend_scheme")
+		}
+		sc = prependNever
+	}
+	return repl, sc, nil
+}
