@@ -1,0 +1,154 @@
+package core
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/lmxlab/lmxlab/mx"
+	"github.com/lmxlab/lmxlab/mx/random"
+	"github.com/lmxlab/lmxlab/nn"
+)
+
+func init() {
+	Attentions.Register("mha", newGQA)
+	Attentions.Register("gqa", newGQA)
+	Attentions.Register("sliding_window_gqa", func(cfg BlockConfig, key *mx.Array) (Mixer, error) {
+		if cfg.WindowSize <= 0 {
+			return nil, fmt.Errorf("sliding_window_gqa needs window_size > 0, got %d", cfg.WindowSize)
+		}
+		return newGQA(cfg, key)
+	})
+	Attentions.Register("chunked_gqa", func(cfg BlockConfig, key *mx.Array) (Mixer, error) {
+		if cfg.AttentionChunkSize <= 0 {
+			return nil, fmt.Errorf("chunked_gqa needs attention_chunk_size > 0, got %d", cfg.AttentionChunkSize)
+		}
+		return newGQA(cfg, key)
+	})
+	Attentions.Register("none", func(BlockConfig, *mx.Array) (Mixer, error) { return NoAttention{}, nil })
+}
+
+// GQA is multi-head attention with grouped key/value heads: MHA when KV heads equal query heads,
+// MQA with one KV head. Sliding-window and chunked variants only change the mask.
+type GQA struct {
+	QProj *nn.Linear
+	KProj *nn.Linear
+	VProj *nn.Linear
+	OProj *nn.Linear
+	QNorm *nn.RMSNorm // qk-norm (OLMo-2 / Qwen 3), nil when off
+	KNorm *nn.RMSNorm
+
+	NHeads, NKVHeads, HeadDim int     `nn:"-"`
+	Scale                     float64 `nn:"-"`
+	Window, Chunk             int     `nn:"-"`
+	RoPE                      *RoPE   `nn:"-"`
+	ALiBi                     *ALiBi  `nn:"-"`
+}
+
+func newGQA(cfg BlockConfig, key *mx.Array) (Mixer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	h, kv, hd, d := cfg.NHeads, cfg.KVHeads(), cfg.HeadDimension(), cfg.DModel
+	keys := splitKeys(key, 4)
+	a := &GQA{
+		QProj:    nn.NewLinear(d, h*hd, cfg.qkvBias(), keys[0]),
+		KProj:    nn.NewLinear(d, kv*hd, cfg.qkvBias(), keys[1]),
+		VProj:    nn.NewLinear(d, kv*hd, cfg.qkvBias(), keys[2]),
+		OProj:    nn.NewLinear(h*hd, d, cfg.outBias(), keys[3]),
+		NHeads:   h,
+		NKVHeads: kv,
+		HeadDim:  hd,
+		Scale:    1 / math.Sqrt(float64(hd)),
+	}
+	if cfg.Mup {
+		a.Scale = 1 / float64(hd) // µP attention scale
+	}
+	if cfg.QKNorm {
+		a.QNorm, a.KNorm = nn.NewRMSNorm(hd, cfg.NormEps), nn.NewRMSNorm(hd, cfg.NormEps)
+	}
+	switch cfg.Attention {
+	case "sliding_window_gqa":
+		a.Window = cfg.WindowSize
+	case "chunked_gqa":
+		a.Chunk = cfg.AttentionChunkSize
+	}
+	switch cfg.Position {
+	case "rope":
+		r, err := NewRoPE(cfg)
+		if err != nil {
+			return nil, err
+		}
+		a.RoPE = r
+	case "alibi":
+		a.ALiBi = NewALiBi(h)
+	}
+	return a, nil
+}
+
+// heads reshapes (B, L, H*hd) to (B, H, L, hd).
+func heads(x *mx.Array, h, hd int) *mx.Array {
+	return mx.Transpose(mx.Reshape(x, x.Dim(0), x.Dim(1), h, hd), 0, 2, 1, 3)
+}
+
+// Forward runs attention; with a cache, keys and values are appended to it first.
+func (a *GQA) Forward(x *mx.Array, ctx *Context, cache Cache) *mx.Array {
+	b, l := x.Dim(0), x.Dim(1)
+	q := heads(a.QProj.Forward(x), a.NHeads, a.HeadDim)
+	k := heads(a.KProj.Forward(x), a.NKVHeads, a.HeadDim)
+	v := heads(a.VProj.Forward(x), a.NKVHeads, a.HeadDim)
+	if a.QNorm != nil {
+		q, k = a.QNorm.Forward(q), a.KNorm.Forward(k)
+	}
+	if a.RoPE != nil {
+		q, k = a.RoPE.Apply(q, ctx.Offset, a.Chunk), a.RoPE.Apply(k, ctx.Offset, a.Chunk)
+	}
+	if cache != nil {
+		k, v = cache.(*KVCache).Update(k, v)
+	}
+	opts := mx.AttentionOptions{Scale: a.Scale, Causal: true, Window: a.Window, Chunk: a.Chunk, Mask: ctx.Mask}
+	if opts.Mask != nil && opts.Mask.Dim(-1) != k.Dim(2) {
+		opts.Mask = mx.SliceAxis(opts.Mask, -1, opts.Mask.Dim(-1)-k.Dim(2), opts.Mask.Dim(-1))
+	}
+	if a.ALiBi != nil {
+		bias := a.ALiBi.Bias(l, k.Dim(2), x.DType())
+		if opts.Mask != nil {
+			if opts.Mask.DType() == mx.Bool {
+				bias = mx.Where(opts.Mask, bias, mx.FullLike(bias, math.Inf(-1)))
+			} else {
+				bias = mx.Add(bias, opts.Mask)
+			}
+		}
+		opts.Mask = bias
+	}
+	o := mx.ScaledDotProductAttention(q, k, v, opts)
+	o = mx.Reshape(mx.Transpose(o, 0, 2, 1, 3), b, l, a.NHeads*a.HeadDim)
+	return a.OProj.Forward(o)
+}
+
+// NewCache makes a KV cache for this layer.
+func (a *GQA) NewCache(batch, capacity int) Cache {
+	return NewKVCache(batch, a.NKVHeads, capacity, a.HeadDim, a.Window)
+}
+
+// NoAttention is the "none" mixer: the block skips its attention sublayer entirely.
+type NoAttention struct{}
+
+// Forward returns x unchanged (never called by ConfigurableBlock, which skips the sublayer).
+func (NoAttention) Forward(x *mx.Array, _ *Context, _ Cache) *mx.Array { return x }
+
+// NewCache returns nil: nothing to remember.
+func (NoAttention) NewCache(int, int) Cache { return nil }
+
+// splitKeys derives n independent keys from key; with a nil key every entry is nil (the default
+// key is then advanced by each initialiser).
+func splitKeys(key *mx.Array, n int) []*mx.Array {
+	out := make([]*mx.Array, n)
+	if key == nil {
+		return out
+	}
+	ks := random.Split(key, n)
+	for i := range out {
+		out[i] = random.At(ks, i)
+	}
+	return out
+}

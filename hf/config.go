@@ -1,0 +1,171 @@
+// Package hf loads Hugging Face checkpoints into lmxlab models: it maps a checkpoint folder's
+// config.json onto a ModelConfig, renames (and where needed transposes or splits) the tensors of
+// its model.safetensors files into lmxlab's parameter names, and checks the result against
+// reference outputs.
+//
+// Data flow: config.json → ModelConfig (per model_type) → models.New → every lmxlab parameter is
+// filled from the checkpoint, strictly: a parameter the checkpoint lacks, a tensor nothing maps,
+// or a shape mismatch is an error naming the tensor, never a silent drop.
+package hf
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/lmxlab/lmxlab/core"
+	"github.com/lmxlab/lmxlab/models"
+)
+
+// rawConfig holds the config.json fields the supported architectures use.
+type rawConfig struct {
+	ModelType string `json:"model_type"`
+	VocabSize int    `json:"vocab_size"`
+	// Llama family
+	HiddenSize            int             `json:"hidden_size"`
+	IntermediateSize      int             `json:"intermediate_size"`
+	NumHiddenLayers       int             `json:"num_hidden_layers"`
+	NumAttentionHeads     int             `json:"num_attention_heads"`
+	NumKeyValueHeads      int             `json:"num_key_value_heads"`
+	HeadDim               int             `json:"head_dim"`
+	HiddenAct             string          `json:"hidden_act"`
+	RMSNormEps            float64         `json:"rms_norm_eps"`
+	MaxPositionEmbeddings int             `json:"max_position_embeddings"`
+	RopeTheta             float64         `json:"rope_theta"`
+	RopeScaling           json.RawMessage `json:"rope_scaling"`
+	RopeParameters        json.RawMessage `json:"rope_parameters"`
+	TieWordEmbeddings     *bool           `json:"tie_word_embeddings"`
+	AttentionBias         bool            `json:"attention_bias"`
+	MLPBias               bool            `json:"mlp_bias"`
+	SlidingWindow         *int            `json:"sliding_window"`
+	UseSlidingWindow      *bool           `json:"use_sliding_window"`
+	// GPT-2
+	NEmbd              int     `json:"n_embd"`
+	NLayer             int     `json:"n_layer"`
+	NHead              int     `json:"n_head"`
+	NInner             *int    `json:"n_inner"`
+	NPositions         int     `json:"n_positions"`
+	LayerNormEpsilon   float64 `json:"layer_norm_epsilon"`
+	ActivationFunction string  `json:"activation_function"`
+}
+
+// ropeParams is the union of transformers 5's rope_parameters and older rope_scaling.
+type ropeParams struct {
+	RopeTheta                     float64 `json:"rope_theta"`
+	RopeType                      string  `json:"rope_type"`
+	Type                          string  `json:"type"`
+	Factor                        float64 `json:"factor"`
+	LowFreqFactor                 float64 `json:"low_freq_factor"`
+	HighFreqFactor                float64 `json:"high_freq_factor"`
+	OriginalMaxPositionEmbeddings int     `json:"original_max_position_embeddings"`
+}
+
+// ReadConfig reads dir/config.json and maps it to a ModelConfig.
+func ReadConfig(dir string) (models.ModelConfig, string, error) {
+	path := filepath.Join(dir, "config.json")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return models.ModelConfig{}, "", err
+	}
+	var rc rawConfig
+	if err := json.Unmarshal(data, &rc); err != nil {
+		return models.ModelConfig{}, "", fmt.Errorf("%s: %w", path, err)
+	}
+	cfg, err := mapConfig(rc)
+	if err != nil {
+		return cfg, rc.ModelType, fmt.Errorf("%s: %w", path, err)
+	}
+	return cfg, rc.ModelType, cfg.Validate()
+}
+
+func mapConfig(rc rawConfig) (models.ModelConfig, error) {
+	switch rc.ModelType {
+	case "gpt2":
+		return gpt2Config(rc), nil
+	case "llama", "mistral", "qwen2":
+		return llamaFamilyConfig(rc)
+	case "":
+		return models.ModelConfig{}, fmt.Errorf("config has no model_type")
+	}
+	return models.ModelConfig{}, fmt.Errorf("model_type %q is not supported yet (supported: gpt2, llama, mistral, qwen2)", rc.ModelType)
+}
+
+func gpt2Config(rc rawConfig) models.ModelConfig {
+	b := core.DefaultBlockConfig()
+	b.Attention, b.FFN, b.Norm, b.Position = "mha", "standard", "layer_norm", "learned"
+	b.DModel, b.NHeads, b.MaxSeqLen, b.Bias = rc.NEmbd, rc.NHead, rc.NPositions, true
+	b.DFF = 4 * rc.NEmbd
+	if rc.NInner != nil {
+		b.DFF = *rc.NInner
+	}
+	b.NormEps = rc.LayerNormEpsilon
+	b.Activation = rc.ActivationFunction
+	if b.Activation == "" {
+		b.Activation = "gelu_new"
+	}
+	tie := true
+	if rc.TieWordEmbeddings != nil {
+		tie = *rc.TieWordEmbeddings
+	}
+	return models.ModelConfig{Block: b, VocabSize: rc.VocabSize, NLayers: rc.NLayer, TieEmbeddings: tie, Name: "gpt2"}
+}
+
+func llamaFamilyConfig(rc rawConfig) (models.ModelConfig, error) {
+	b := core.DefaultBlockConfig()
+	b.Attention, b.FFN, b.Norm, b.Position = "gqa", "gated", "rms_norm", "rope"
+	b.DModel, b.NHeads, b.NKVHeads, b.DFF = rc.HiddenSize, rc.NumAttentionHeads, rc.NumKeyValueHeads, rc.IntermediateSize
+	b.HeadDim, b.NormEps, b.MaxSeqLen = rc.HeadDim, rc.RMSNormEps, rc.MaxPositionEmbeddings
+	if b.HeadDim == rc.HiddenSize/max(rc.NumAttentionHeads, 1) {
+		b.HeadDim = 0 // the default
+	}
+	b.Bias = rc.MLPBias
+	qkv, out := rc.AttentionBias, rc.AttentionBias
+	if rc.ModelType == "qwen2" {
+		qkv, out = true, false
+	}
+	b.QKVBias, b.OutBias = &qkv, &out
+	b.Activation = rc.HiddenAct
+	if b.Activation == "" {
+		b.Activation = "silu"
+	}
+	b.RopeTheta = rc.RopeTheta
+	var rp ropeParams
+	for _, raw := range []json.RawMessage{rc.RopeScaling, rc.RopeParameters} {
+		if len(raw) > 0 && string(raw) != "null" {
+			if err := json.Unmarshal(raw, &rp); err != nil {
+				return models.ModelConfig{}, fmt.Errorf("rope parameters: %w", err)
+			}
+		}
+	}
+	if rp.RopeTheta > 0 {
+		b.RopeTheta = rp.RopeTheta
+	}
+	if b.RopeTheta == 0 {
+		b.RopeTheta = 10000
+	}
+	typ := rp.RopeType
+	if typ == "" {
+		typ = rp.Type
+	}
+	switch typ {
+	case "", "default":
+	case "linear", "llama3":
+		b.RopeScaling = &core.RopeScaling{Type: typ, Factor: rp.Factor, LowFreqFactor: rp.LowFreqFactor,
+			HighFreqFactor: rp.HighFreqFactor, OriginalMaxPositionEmbeddings: rp.OriginalMaxPositionEmbeddings}
+	default:
+		return models.ModelConfig{}, fmt.Errorf("rope type %q is not supported (default, linear, llama3)", typ)
+	}
+	useWindow := rc.SlidingWindow != nil && *rc.SlidingWindow > 0
+	if rc.UseSlidingWindow != nil && !*rc.UseSlidingWindow {
+		useWindow = false
+	}
+	if useWindow {
+		b.Attention, b.WindowSize = "sliding_window_gqa", *rc.SlidingWindow
+	}
+	tie := false
+	if rc.TieWordEmbeddings != nil {
+		tie = *rc.TieWordEmbeddings
+	}
+	return models.ModelConfig{Block: b, VocabSize: rc.VocabSize, NLayers: rc.NumHiddenLayers, TieEmbeddings: tie, Name: rc.ModelType}, nil
+}

@@ -1,0 +1,73 @@
+package hf
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// sharedDir finds the shared folder: $LMXLAB_SHARED, else ../shared beside the repository root.
+func sharedDir(t *testing.T) string {
+	t.Helper()
+	if d := os.Getenv("LMXLAB_SHARED"); d != "" {
+		return d
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return filepath.Join(dir, "..", "shared")
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod above the test directory")
+		}
+		dir = parent
+	}
+}
+
+func fixture(t *testing.T, name string) string {
+	t.Helper()
+	dir := filepath.Join(sharedDir(t), "fixtures", "hf", name)
+	if _, err := os.Stat(filepath.Join(dir, "config.json")); err != nil {
+		t.Fatalf("Hugging Face fixture %s is missing (set LMXLAB_SHARED to the shared folder): %v", name, err)
+	}
+	return dir
+}
+
+func TestFoundationFixturesMatchHuggingFace(t *testing.T) {
+	for _, name := range []string{"gpt2", "llama", "llama_tied_rope_scaled", "mistral", "qwen2"} {
+		t.Run(name, func(t *testing.T) {
+			dir := fixture(t, name)
+			rep, err := Verify(dir, filepath.Join(dir, "reference.safetensors"), 1e-4)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%s: max_abs_err %.3g, greedy %v", name, rep.MaxAbsErr, rep.Greedy)
+			if !rep.LogitsMatch {
+				t.Fatalf("max abs error %.3g > 1e-4", rep.MaxAbsErr)
+			}
+			if rep.GreedyMatch == nil || !*rep.GreedyMatch {
+				t.Fatalf("greedy decode %v, want %v", rep.Greedy, rep.Expected)
+			}
+		})
+	}
+}
+
+func TestUnsupportedAndBrokenCheckpoints(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Load(dir); err == nil {
+		t.Fatal("empty folder loaded")
+	}
+	os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"model_type": "bloom"}`), 0o644)
+	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "bloom") {
+		t.Fatalf("unsupported type: %v", err)
+	}
+	os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"model_type": `), 0o644)
+	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "config.json") {
+		t.Fatalf("truncated config: %v", err)
+	}
+}

@@ -1,0 +1,212 @@
+package models
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/lmxlab/lmxlab/core"
+	"github.com/lmxlab/lmxlab/mx"
+	"github.com/lmxlab/lmxlab/mx/random"
+	"github.com/lmxlab/lmxlab/nn"
+)
+
+// LanguageModel is the decoder-only transformer every architecture is built as.
+type LanguageModel struct {
+	nn.Frozen
+	Embed     *nn.Embedding
+	PosEmbed  *nn.Embedding `nn:"pos_embed"` // learned positions only
+	Blocks    []*core.Block
+	FinalNorm core.Norm
+	Head      *nn.Linear // nil when tied
+
+	Config ModelConfig `nn:"-"`
+}
+
+// New builds a model with freshly initialised parameters drawn from key (nil: the default key).
+func New(cfg ModelConfig, key *mx.Array) (*LanguageModel, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	d := cfg.Block.DModel
+	keys := make([]*mx.Array, cfg.NLayers+3)
+	if key != nil {
+		ks := random.Split(key, len(keys))
+		for i := range keys {
+			keys[i] = random.At(ks, i)
+		}
+	}
+	m := &LanguageModel{Config: cfg, Embed: nn.NewEmbedding(cfg.VocabSize, d, keys[0])}
+	if cfg.Block.Position == "learned" {
+		m.PosEmbed = nn.NewEmbedding(cfg.Block.MaxSeqLen, d, keys[1])
+	}
+	for i := 0; i < cfg.NLayers; i++ {
+		b, err := core.NewBlock(cfg.BlockAt(i), keys[3+i])
+		if err != nil {
+			return nil, fmt.Errorf("layer %d: %w", i, err)
+		}
+		m.Blocks = append(m.Blocks, b)
+	}
+	newNorm, err := core.Norms.Get(cfg.Block.Norm)
+	if err != nil {
+		return nil, err
+	}
+	if m.FinalNorm, err = newNorm(cfg.Block, d); err != nil {
+		return nil, err
+	}
+	if !cfg.TieEmbeddings {
+		m.Head = nn.NewLinear(d, cfg.VocabSize, false, keys[2])
+	}
+	if cfg.MupBaseWidth > 0 {
+		m.applyMupInit()
+	}
+	return m, nil
+}
+
+// applyMupInit scales every block matrix and the untied head by 1/sqrt(width_mult).
+func (m *LanguageModel) applyMupInit() {
+	s := 1 / math.Sqrt(m.Config.WidthMult())
+	up := map[string]*mx.Array{}
+	for _, p := range nn.Parameters(m) {
+		if p.Value.NDim() >= 2 && p.Name != "embed.weight" && p.Name != "pos_embed.weight" {
+			up[p.Name] = mx.MulScalar(p.Value, s)
+		}
+	}
+	if err := nn.Update(m, up); err != nil {
+		panic(err)
+	}
+}
+
+// Cache is the decoding state of a whole model: one entry per layer (nil for stateless layers).
+type Cache struct {
+	Layers []core.Cache
+}
+
+// NewCache makes empty caches for batch rows and up to capacity positions.
+func (m *LanguageModel) NewCache(batch, capacity int) *Cache {
+	c := &Cache{Layers: make([]core.Cache, len(m.Blocks))}
+	for i, b := range m.Blocks {
+		c.Layers[i] = b.NewCache(batch, capacity)
+	}
+	return c
+}
+
+// Len is the number of positions already processed.
+func (c *Cache) Len() int {
+	for _, l := range c.Layers {
+		if l != nil {
+			return l.Len()
+		}
+	}
+	return 0
+}
+
+// Arrays lists every state array (to evaluate with the logits).
+func (c *Cache) Arrays() []*mx.Array {
+	var out []*mx.Array
+	for _, l := range c.Layers {
+		if l != nil {
+			out = append(out, l.Arrays()...)
+		}
+	}
+	return out
+}
+
+// ForwardOptions tunes a forward pass.
+type ForwardOptions struct {
+	Cache *Cache    // continue from (and extend) these caches
+	Key   *mx.Array // enables dropout, seeded by this key
+	Mask  *mx.Array // padding mask, see core.Context
+	// Offset overrides the starting position when no cache is given (e.g. to score a suffix).
+	Offset int
+}
+
+// Forward maps token ids (B, L) to logits (B, L, vocab).
+func (m *LanguageModel) Forward(ids *mx.Array, opts ForwardOptions) *mx.Array {
+	return m.Logits(m.Hidden(ids, opts))
+}
+
+// Hidden returns the final-norm hidden states (B, L, d).
+func (m *LanguageModel) Hidden(ids *mx.Array, opts ForwardOptions) *mx.Array {
+	if ids.NDim() != 2 {
+		panic(fmt.Sprintf("models.Forward: token ids must be (B, L), got %v", ids.Shape()))
+	}
+	offset := opts.Offset
+	if opts.Cache != nil {
+		offset = opts.Cache.Len()
+	}
+	l := ids.Dim(1)
+	h := m.Embed.Forward(ids)
+	if s := m.Config.EmbeddingScale; s != 0 {
+		h = mx.MulScalar(h, s)
+	}
+	switch m.Config.Block.Position {
+	case "sinusoidal":
+		h = mx.Add(h, mx.AsType(core.Sinusoidal(offset, l, m.Config.Block.DModel), h.DType()))
+	case "learned":
+		if offset+l > m.PosEmbed.Weight.Dim(0) {
+			panic(fmt.Sprintf("models.Forward: positions up to %d exceed max_seq_len %d", offset+l, m.PosEmbed.Weight.Dim(0)))
+		}
+		pos := mx.Arange(float64(offset), float64(offset+l), 1, mx.Int32)
+		h = mx.Add(h, m.PosEmbed.Forward(pos))
+	}
+	var keys []*mx.Array
+	if opts.Key != nil {
+		ks := random.Split(opts.Key, len(m.Blocks)+1)
+		for i := 0; i <= len(m.Blocks); i++ {
+			keys = append(keys, random.At(ks, i))
+		}
+		if p := m.Config.Block.Dropout; p > 0 {
+			h = nn.Dropout(h, p, keys[len(m.Blocks)])
+		}
+	}
+	for i, b := range m.Blocks {
+		ctx := &core.Context{Offset: offset, Mask: opts.Mask}
+		if keys != nil {
+			ctx.Key = keys[i]
+		}
+		var c core.Cache
+		if opts.Cache != nil {
+			c = opts.Cache.Layers[i]
+		}
+		h = b.Forward(h, ctx, c)
+	}
+	return m.FinalNorm.Forward(h)
+}
+
+// Logits projects hidden states onto the vocabulary.
+func (m *LanguageModel) Logits(h *mx.Array) *mx.Array {
+	var logits *mx.Array
+	if m.Head != nil {
+		logits = m.Head.Forward(h)
+	} else {
+		logits = m.Embed.AsLinear(h)
+	}
+	if w := m.Config.WidthMult(); w != 1 {
+		logits = mx.DivScalar(logits, w)
+	}
+	if c := m.Config.LogitSoftcap; c > 0 {
+		logits = mx.MulScalar(mx.Tanh(mx.DivScalar(logits, c)), c)
+	}
+	return logits
+}
+
+// Loss is the mean token cross-entropy of the model on inputs x and shifted targets y (both
+// (B, L) int32); targets < 0 are ignored.
+func (m *LanguageModel) Loss(x, y *mx.Array, key *mx.Array) *mx.Array {
+	logits := m.Forward(x, ForwardOptions{Key: key})
+	return MeanCrossEntropy(logits, y)
+}
+
+// MeanCrossEntropy averages the per-token cross-entropy over the targets that are not ignored
+// (negative), computing in float32.
+func MeanCrossEntropy(logits, targets *mx.Array) *mx.Array {
+	v := logits.Dim(-1)
+	flat := mx.Reshape(mx.AsType(logits, mx.Float32), -1, v)
+	t := mx.Reshape(targets, -1)
+	losses := mx.CrossEntropy(flat, t)
+	valid := mx.AsType(mx.GreaterEqual(t, mx.Zeros(nil, t.DType())), mx.Float32)
+	return mx.Div(mx.Sum(losses, nil, false), mx.MaximumScalar(mx.Sum(valid, nil, false), 1))
+}
+
+// NumParams counts all parameters (frozen ones included).
+func (m *LanguageModel) NumParams() int { return nn.NumParams(m) }
