@@ -97,6 +97,7 @@ type bpe struct {
 	byteFallback bool
 	ignoreMerges bool
 	byteIDs      [256]int // <0xXX> ids, -1 when absent
+	inMerge      []bool   // by id: the token is part of some merge pair
 	cache        wordCache
 }
 
@@ -202,15 +203,34 @@ func (b *bpe) mergeWord(w string) []bpeSym {
 	if len(b.merges) == 0 || len(syms) < 2 {
 		return syms
 	}
+	// A symbol that is in no merge pair never changes and is never merged
+	// with a neighbour, so it cuts the word into parts that merge
+	// independently (this keeps the heap small for long words).
 	var h mergeHeap
-	for i := 0; i+1 < len(syms); i++ {
-		if m, ok := b.merges[pairKey(syms[i].id, syms[i+1].id)]; ok {
-			h.push(mergeCand{m.rank, int32(i), m.id})
+	seg := 0
+	for i := 0; i <= len(syms); i++ {
+		if i == len(syms) || !b.inMerge[syms[i].id] {
+			if i-seg >= 2 {
+				b.mergeRange(syms, seg, i, &h)
+			}
+			seg = i + 1
 		}
 	}
-	for len(h) > 0 {
+	return syms
+}
+
+// mergeRange applies the merges to syms[lo:hi].
+func (b *bpe) mergeRange(syms []bpeSym, lo, hi int, h *mergeHeap) {
+	*h = (*h)[:0]
+	for i := lo; i+1 < hi; i++ {
+		if m, ok := b.merges[pairKey(syms[i].id, syms[i+1].id)]; ok {
+			h.push(mergeCand{candKey(m.rank, int32(i)), m.id})
+		}
+	}
+	for len(*h) > 0 {
 		top := h.pop()
-		cur := &syms[top.pos]
+		pos := int32(top.key)
+		cur := &syms[pos]
 		if cur.size == 0 || cur.next < 0 {
 			continue
 		}
@@ -223,30 +243,33 @@ func (b *bpe) mergeWord(w string) []bpeSym {
 		cur.size += right.size
 		cur.next = right.next
 		if right.next >= 0 {
-			syms[right.next].prev = top.pos
+			syms[right.next].prev = pos
 		}
 		if cur.prev >= 0 {
 			if m, ok := b.merges[pairKey(syms[cur.prev].id, cur.id)]; ok {
-				h.push(mergeCand{m.rank, cur.prev, m.id})
+				h.push(mergeCand{candKey(m.rank, cur.prev), m.id})
 			}
 		}
 		if cur.next >= 0 {
 			if m, ok := b.merges[pairKey(cur.id, syms[cur.next].id)]; ok {
-				h.push(mergeCand{m.rank, top.pos, m.id})
+				h.push(mergeCand{candKey(m.rank, pos), m.id})
 			}
 		}
 	}
-	return syms
 }
 
-type mergeCand struct{ rank, pos, id int32 }
+// mergeCand is a possible merge: key orders by rank, then position.
+type mergeCand struct {
+	key uint64
+	id  int32
+}
+
+func candKey(rank, pos int32) uint64 { return uint64(uint32(rank))<<32 | uint64(uint32(pos)) }
 
 // mergeHeap is a binary min-heap on (rank, pos).
 type mergeHeap []mergeCand
 
-func (h mergeHeap) less(i, j int) bool {
-	return h[i].rank < h[j].rank || h[i].rank == h[j].rank && h[i].pos < h[j].pos
-}
+func (h mergeHeap) less(i, j int) bool { return h[i].key < h[j].key }
 
 func (h *mergeHeap) push(c mergeCand) {
 	*h = append(*h, c)
@@ -349,6 +372,11 @@ func parseBPE(raw json.RawMessage, path string) (*bpe, error) {
 			return nil, bad(fmt.Errorf("merges[%d]: merged token %q is not in the vocabulary", rank, merged))
 		}
 		b.merges[pairKey(int32(a), int32(c))] = bpeMerge{int32(rank), int32(id)}
+	}
+	b.inMerge = make([]bool, b.size())
+	for k := range b.merges {
+		b.inMerge[int32(k>>32)] = true
+		b.inMerge[int32(uint32(k))] = true
 	}
 	return b, nil
 }

@@ -103,21 +103,21 @@ func export(enc *encoding) Encoding {
 func (h *HF) encodeSeq(text string) *encoding {
 	text = validString(text)
 	toks := make([]token, 0, len(text)/3+4)
-	var pieces []piece
+	var c encodeCtx
+	if _, ok := h.pre.(byteLevelPre); ok {
+		c.arena.Grow(len(text) + len(text)/4 + 16)
+	}
+	emit := func(q piece) { toks = h.model.tokenize(toks, q.text) }
 	for _, sp := range h.added.extract(text, h.norm) {
 		if sp.tok >= 0 {
 			toks = append(toks, token{h.added.tokens[sp.tok].ID, sp.text})
 			continue
 		}
-		pieces = pieces[:0]
 		p := piece{sp.text, sp.first}
 		if h.pre != nil {
-			pieces = h.pre.split(pieces, p)
+			h.pre.split(&c, p, emit)
 		} else {
-			pieces = append(pieces, p)
-		}
-		for _, q := range pieces {
-			toks = h.model.tokenize(toks, q.text)
+			emit(p)
 		}
 	}
 	return newEncoding(toks, 0, false)

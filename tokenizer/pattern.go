@@ -15,26 +15,35 @@ type span struct {
 	match      bool
 }
 
-// pattern finds matches in a string; the spans it returns cover the whole
-// string in order, matches and the gaps between them (as find_matches does
-// in the Rust library).
+// pattern finds matches in a string. each reports spans that cover the
+// whole string in order, matches and the gaps between them (as
+// find_matches does in the Rust library); an empty string gives one empty
+// gap.
 type pattern interface {
-	spans(s string) []span
+	each(s string, f func(span))
+}
+
+// spansOf collects the spans of p in s.
+func spansOf(p pattern, s string) []span {
+	var out []span
+	p.each(s, func(sp span) { out = append(out, sp) })
+	return out
 }
 
 // stringPattern matches a literal string (non-overlapping, leftmost).
 type stringPattern string
 
-func (p stringPattern) spans(s string) []span {
+func (p stringPattern) each(s string, f func(span)) {
 	if s == "" {
-		return []span{{0, 0, false}}
+		f(span{0, 0, false})
+		return
 	}
 	if p == "" {
 		// The Rust library escapes the string into a regex; the empty
 		// regex matches at every char boundary.
-		return emptyMatches(s)
+		emptyMatches(s, f)
+		return
 	}
-	var out []span
 	prev := 0
 	for i := 0; ; {
 		j := strings.Index(s[i:], string(p))
@@ -43,95 +52,86 @@ func (p stringPattern) spans(s string) []span {
 		}
 		st := i + j
 		if st > prev {
-			out = append(out, span{prev, st, false})
+			f(span{prev, st, false})
 		}
-		out = append(out, span{st, st + len(p), true})
+		f(span{st, st + len(p), true})
 		prev = st + len(p)
 		i = prev
 	}
 	if prev < len(s) {
-		out = append(out, span{prev, len(s), false})
+		f(span{prev, len(s), false})
 	}
-	return out
 }
 
-func emptyMatches(s string) []span {
-	var out []span
+func emptyMatches(s string, f func(span)) {
 	prev := 0
 	for i := range s {
 		if i > prev {
-			out = append(out, span{prev, i, false})
+			f(span{prev, i, false})
 		}
-		out = append(out, span{i, i, true})
+		f(span{i, i, true})
 		prev = i
 	}
 	if prev < len(s) {
-		out = append(out, span{prev, len(s), false})
+		f(span{prev, len(s), false})
 	}
-	return append(out, span{len(s), len(s), true})
+	f(span{len(s), len(s), true})
 }
 
 // regexPattern matches an Oniguruma regex.
 type regexPattern struct{ re *regex.Regexp }
 
-func (p regexPattern) spans(s string) []span {
+func (p regexPattern) each(s string, f func(span)) {
 	if s == "" {
-		return []span{{0, 0, false}}
+		f(span{0, 0, false})
+		return
 	}
-	var out []span
 	prev := 0
 	p.re.FindAll(s, func(a, b int) bool {
 		if a != prev {
-			out = append(out, span{prev, a, false})
+			f(span{prev, a, false})
 		}
-		out = append(out, span{a, b, true})
+		f(span{a, b, true})
 		prev = b
 		return true
 	})
 	if prev != len(s) {
-		out = append(out, span{prev, len(s), false})
+		f(span{prev, len(s), false})
 	}
-	return out
 }
 
-// funcPattern matches each rune for which f is true, one rune per match.
+// funcPattern matches each rune for which fn is true, one rune per match.
 type funcPattern func(rune) bool
 
-func (f funcPattern) spans(s string) []span {
+func (fn funcPattern) each(s string, f func(span)) {
 	if s == "" {
-		return []span{{0, 0, false}}
+		f(span{0, 0, false})
+		return
 	}
-	var out []span
 	last := 0
 	for i, r := range s {
-		if f(r) {
+		if fn(r) {
 			if last < i {
-				out = append(out, span{last, i, false})
+				f(span{last, i, false})
 			}
-			e := i + utf8.RuneLen(r)
-			if r == utf8.RuneError {
-				_, e0 := utf8.DecodeRuneInString(s[i:])
-				e = i + e0
-			}
-			out = append(out, span{i, e, true})
-			last = e
+			_, sz := utf8.DecodeRuneInString(s[i:])
+			f(span{i, i + sz, true})
+			last = i + sz
 		}
 	}
 	if last < len(s) {
-		out = append(out, span{last, len(s), false})
+		f(span{last, len(s), false})
 	}
-	return out
 }
 
 // invertPattern swaps matches and gaps.
 type invertPattern struct{ p pattern }
 
-func (p invertPattern) spans(s string) []span {
-	out := p.p.spans(s)
-	for i := range out {
-		out[i].match = !out[i].match
-	}
-	return out
+func (p invertPattern) each(s string, f func(span)) {
+	p.p.each(s, func(sp span) {
+		sp.match = !sp.match
+		f(sp)
+	})
 }
 
 // parsePattern reads {"String": "..."} or {"Regex": "..."}.
@@ -162,13 +162,13 @@ func replaceAll(p pattern, s, content string) string {
 		return strings.ReplaceAll(s, string(sp), content)
 	}
 	var sb strings.Builder
-	for _, sp := range p.spans(s) {
+	p.each(s, func(sp span) {
 		if sp.match {
 			sb.WriteString(content)
 		} else {
 			sb.WriteString(s[sp.start:sp.end])
 		}
-	}
+	})
 	return sb.String()
 }
 
@@ -199,59 +199,66 @@ func parseBehavior(s string) (splitBehavior, error) {
 	return 0, fmt.Errorf("unknown split behavior %q", s)
 }
 
-// splitSpans turns pattern spans into the ranges to keep, by behavior. Empty
-// ranges are dropped by the caller.
-func splitSpans(spans []span, b splitBehavior) []span {
-	switch b {
+// splitter applies a split behavior to a stream of spans, reporting the
+// ranges to keep (possibly empty) to out. Call flush after the last span.
+type splitter struct {
+	b       splitBehavior
+	out     func(span)
+	pending span
+	has     bool // pending is set
+	prev    bool // the previous span was a match
+}
+
+func (sp *splitter) add(x span) {
+	switch sp.b {
 	case behaviorRemoved:
-		out := spans[:0]
-		for _, sp := range spans {
-			if !sp.match {
-				out = append(out, sp)
-			}
+		if !x.match {
+			sp.out(x)
 		}
-		return out
+		return
 	case behaviorIsolated:
-		return spans
+		sp.out(span{x.start, x.end, false})
+		return
 	case behaviorContiguous:
-		var out []span
-		prev := false
-		for _, sp := range spans {
-			if sp.match == prev && len(out) > 0 {
-				out[len(out)-1].end = sp.end
-			} else {
-				out = append(out, span{sp.start, sp.end, false})
-			}
-			prev = sp.match
+		if x.match == sp.prev && sp.has {
+			sp.pending.end = x.end
+		} else {
+			sp.flush()
+			sp.pending, sp.has = span{x.start, x.end, false}, true
 		}
-		return out
 	case behaviorMergedWithPrevious:
-		var out []span
-		prev := false
-		for _, sp := range spans {
-			if sp.match && !prev && len(out) > 0 {
-				out[len(out)-1].end = sp.end
+		if x.match && !sp.prev && sp.has {
+			sp.pending.end = x.end
+		} else {
+			sp.flush()
+			sp.pending, sp.has = span{x.start, x.end, false}, true
+		}
+	default: // merged with next: a match joins the gap after it
+		if sp.has && sp.pending.match && !x.match {
+			sp.out(span{sp.pending.start, x.end, false})
+			sp.has = false
+		} else {
+			sp.flush()
+			if x.match {
+				sp.pending, sp.has = x, true
 			} else {
-				out = append(out, span{sp.start, sp.end, false})
+				sp.out(x)
 			}
-			prev = sp.match
 		}
-		return out
-	default: // merged with next
-		var out []span
-		prev := false
-		for i := len(spans) - 1; i >= 0; i-- {
-			sp := spans[i]
-			if sp.match && !prev && len(out) > 0 {
-				out[len(out)-1].start = sp.start
-			} else {
-				out = append(out, span{sp.start, sp.end, false})
-			}
-			prev = sp.match
-		}
-		for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-			out[i], out[j] = out[j], out[i]
-		}
-		return out
 	}
+	sp.prev = x.match
+}
+
+func (sp *splitter) flush() {
+	if sp.has {
+		sp.out(span{sp.pending.start, sp.pending.end, false})
+		sp.has = false
+	}
+}
+
+// splitEach splits s by p with behavior b, reporting the kept ranges.
+func splitEach(p pattern, s string, b splitBehavior, out func(span)) {
+	sp := splitter{b: b, out: out}
+	p.each(s, sp.add)
+	sp.flush()
 }

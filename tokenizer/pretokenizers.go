@@ -18,19 +18,36 @@ type piece struct {
 	first bool
 }
 
-// preTokenizer splits a piece into smaller pieces, appending them to dst.
-type preTokenizer interface {
-	split(dst []piece, p piece) []piece
+// encodeCtx is per-call scratch space.
+type encodeCtx struct {
+	// arena backs the byte-level strings of one call: strings cut from a
+	// strings.Builder stay valid as it grows, which saves an allocation
+	// per piece.
+	arena strings.Builder
 }
 
-// keep appends the non-empty spans of p.
-func keep(dst []piece, p piece, spans []span) []piece {
-	for _, sp := range spans {
+// byteLevel maps every byte of s to its printable rune.
+func (c *encodeCtx) byteLevel(s string) string {
+	start := c.arena.Len()
+	for i := 0; i < len(s); i++ {
+		c.arena.WriteString(byteToStr[s[i]])
+	}
+	return c.arena.String()[start:]
+}
+
+// preTokenizer splits a piece into smaller pieces, reported in order to
+// emit.
+type preTokenizer interface {
+	split(c *encodeCtx, p piece, emit func(piece))
+}
+
+// keepSpans returns a span consumer that emits the non-empty spans of p.
+func keepSpans(p piece, emit func(piece)) func(span) {
+	return func(sp span) {
 		if sp.end > sp.start {
-			dst = append(dst, piece{p.text[sp.start:sp.end], p.first && sp.start == 0})
+			emit(piece{p.text[sp.start:sp.end], p.first && sp.start == 0})
 		}
 	}
-	return dst
 }
 
 const gpt2Pattern = `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`
@@ -39,20 +56,20 @@ var gpt2Regex = regex.MustCompile(gpt2Pattern)
 
 type byteLevelPre struct{ addPrefixSpace, useRegex bool }
 
-func (b byteLevelPre) split(dst []piece, p piece) []piece {
+func (b byteLevelPre) split(c *encodeCtx, p piece, emit func(piece)) {
 	s := p.text
 	if b.addPrefixSpace && s != "" && s[0] != ' ' {
 		s = " " + s
 	}
 	if !b.useRegex {
-		return append(dst, piece{byteLevelEncode(s), p.first})
+		emit(piece{c.byteLevel(s), p.first})
+		return
 	}
-	for _, sp := range (regexPattern{gpt2Regex}).spans(s) {
+	(regexPattern{gpt2Regex}).each(s, func(sp span) {
 		if sp.end > sp.start {
-			dst = append(dst, piece{byteLevelEncode(s[sp.start:sp.end]), p.first && sp.start == 0})
+			emit(piece{c.byteLevel(s[sp.start:sp.end]), p.first && sp.start == 0})
 		}
-	}
-	return dst
+	})
 }
 
 type splitPre struct {
@@ -60,8 +77,8 @@ type splitPre struct {
 	behavior splitBehavior
 }
 
-func (sp splitPre) split(dst []piece, p piece) []piece {
-	return keep(dst, p, splitSpans(sp.pat.spans(p.text), sp.behavior))
+func (sp splitPre) split(_ *encodeCtx, p piece, emit func(piece)) {
+	splitEach(sp.pat, p.text, sp.behavior, keepSpans(p, emit))
 }
 
 const (
@@ -71,12 +88,12 @@ const (
 )
 
 type metaspacePre struct {
-	repl   rune
-	scheme int
+	repl    rune
+	scheme  int
 	splitOn bool
 }
 
-func (m metaspacePre) split(dst []piece, p piece) []piece {
+func (m metaspacePre) split(_ *encodeCtx, p piece, emit func(piece)) {
 	rs := string(m.repl)
 	s := strings.ReplaceAll(p.text, " ", rs)
 	if s != "" && !strings.HasPrefix(s, rs) {
@@ -86,10 +103,11 @@ func (m metaspacePre) split(dst []piece, p piece) []piece {
 	}
 	q := piece{s, p.first}
 	if !m.splitOn {
-		return append(dst, q)
+		emit(q)
+		return
 	}
 	repl := m.repl
-	return keep(dst, q, splitSpans(funcPattern(func(r rune) bool { return r == repl }).spans(s), behaviorMergedWithNext))
+	splitEach(funcPattern(func(r rune) bool { return r == repl }), s, behaviorMergedWithNext, keepSpans(q, emit))
 }
 
 var whitespaceRegex = regex.MustCompile(`\w+|[^\w\s]+`)
@@ -107,29 +125,20 @@ type funcSplitPre struct {
 	behavior splitBehavior
 }
 
-func (f funcSplitPre) split(dst []piece, p piece) []piece {
-	return keep(dst, p, splitSpans(f.f.spans(p.text), f.behavior))
+func (f funcSplitPre) split(_ *encodeCtx, p piece, emit func(piece)) {
+	splitEach(f.f, p.text, f.behavior, keepSpans(p, emit))
 }
 
 type preTokSeq []preTokenizer
 
-func (s preTokSeq) split(dst []piece, p piece) []piece {
-	cur := []piece{p}
-	var next []piece
-	for i, pt := range s {
-		if i == len(s)-1 {
-			for _, q := range cur {
-				dst = pt.split(dst, q)
-			}
-			return dst
-		}
-		next = next[:0]
-		for _, q := range cur {
-			next = pt.split(next, q)
-		}
-		cur, next = next, cur
+func (s preTokSeq) split(c *encodeCtx, p piece, emit func(piece)) {
+	fns := make([]func(piece), len(s)+1)
+	fns[len(s)] = emit
+	for i := len(s) - 1; i >= 0; i-- {
+		pt, next := s[i], fns[i+1]
+		fns[i] = func(q piece) { pt.split(c, q, next) }
 	}
-	return append(dst, cur...)
+	fns[0](p)
 }
 
 func parsePreTokenizer(raw json.RawMessage, path string) (preTokenizer, error) {

@@ -19,6 +19,7 @@ const (
 	opAssert               // zero-width assertion
 	opLook                 // look-around sub-program sub
 	opAtomic               // atomic sub-program sub
+	opStar                 // greedy loop of the one-rune matcher body, then x
 )
 
 type inst struct {
@@ -30,6 +31,27 @@ type inst struct {
 	cls    *charClass
 	fold   []rune
 	guard  *charClass // opSplit: runes that can start branch x (nil: any)
+	body   *inst      // opStar: the one-rune matcher repeated
+}
+
+// matchRune reports whether the one-rune matcher in accepts r.
+func (in *inst) matchRune(r rune) bool {
+	switch in.op {
+	case opRune:
+		return r == in.r
+	case opClass:
+		return in.cls.matches(r)
+	case opFold:
+		for _, f := range in.fold {
+			if f == r {
+				return true
+			}
+		}
+		return false
+	case opAny:
+		return r != '\n'
+	}
+	return true // opAnyNL
 }
 
 type prog struct {
@@ -156,6 +178,16 @@ func (c *compiler) emitRepeat(n *node) {
 	for i := 0; i < n.min; i++ {
 		c.emit(body)
 	}
+	if n.max < 0 && n.greedy && isOneRune(body) {
+		// A greedy loop over one rune: opStar runs it without a
+		// split per iteration.
+		mark := len(c.insts)
+		c.emit(body)
+		bi := c.insts[mark]
+		c.insts = c.insts[:mark]
+		c.add(inst{op: opStar, body: &bi, x: int32(mark + 1)})
+		return
+	}
 	if n.max < 0 {
 		// L: split body, end; body; jmp L; end:
 		l := c.add(inst{op: opSplit})
@@ -190,6 +222,8 @@ func (c *compiler) emitRepeat(n *node) {
 		}
 	}
 }
+
+func isOneRune(n *node) bool { return n.kind == nRune || n.kind == nClass || n.kind == nAny }
 
 // runeLen returns the minimum and maximum number of runes n can match
 // (max < 0: unbounded).

@@ -94,7 +94,10 @@ func (re *Regexp) MatchString(s string) bool {
 	return ok
 }
 
-type frame struct{ pc, pos int32 }
+// frame is a backtracking point: resume at (pc, pos). lo >= 0 marks an
+// opStar back-off point: after (pc, pos) fails, try pc one rune earlier,
+// down to lo.
+type frame struct{ pc, pos, lo int32 }
 
 type machine struct {
 	re     *Regexp
@@ -167,7 +170,9 @@ func (m *machine) search(from int) (int, int) {
 		}
 		if try {
 			if e := m.run(m.re.prog, &m.main, 0, 0, s, -1); e >= 0 {
-				m.main.clearRow(e)
+				if m.slow[0] {
+					m.main.clearRow(e)
+				}
 				return s, e
 			}
 		}
@@ -227,12 +232,16 @@ func (m *machine) exec(p *prog, mem *memo, depth, start, endAt int) (end int, ok
 	text := m.text
 	insts := p.insts
 	stk := m.stack(depth)
-	stk = append(stk, frame{0, int32(start)})
+	stk = append(stk, frame{0, int32(start), -1})
 	steps := 0
 	for len(stk) > 0 {
 		f := stk[len(stk)-1]
 		stk = stk[:len(stk)-1]
 		pc, pos := int(f.pc), int(f.pos)
+		if f.lo >= 0 && pos > int(f.lo) {
+			_, sz := utf8.DecodeLastRuneInString(text[:pos])
+			stk = append(stk, frame{f.pc, int32(pos - sz), f.lo})
+		}
 	thread:
 		for {
 			if mem != nil {
@@ -256,29 +265,46 @@ func (m *machine) exec(p *prog, mem *memo, depth, start, endAt int) (end int, ok
 				} else {
 					r, sz = utf8.DecodeRuneInString(text[pos:])
 				}
-				ok := false
-				switch in.op {
-				case opRune:
-					ok = r == in.r
-				case opClass:
-					ok = in.cls.matches(r)
-				case opFold:
-					for _, f := range in.fold {
-						if f == r {
-							ok = true
-							break
-						}
-					}
-				case opAny:
-					ok = r != '\n'
-				default:
-					ok = true
-				}
-				if !ok {
+				if !in.matchRune(r) {
 					break thread
 				}
 				pc++
 				pos += sz
+			case opStar:
+				body := in.body
+				if mem != nil {
+					// One iteration per state, as a split loop.
+					if pos < len(text) {
+						r, sz := utf8.DecodeRuneInString(text[pos:])
+						if body.matchRune(r) {
+							stk = append(stk, frame{in.x, int32(pos), -1})
+							pos += sz
+							continue
+						}
+					}
+					pc = int(in.x)
+					continue
+				}
+				e := pos
+				for e < len(text) {
+					var r rune
+					sz := 1
+					if c := text[e]; c < utf8.RuneSelf {
+						r = rune(c)
+					} else {
+						r, sz = utf8.DecodeRuneInString(text[e:])
+					}
+					if !body.matchRune(r) {
+						break
+					}
+					e += sz
+				}
+				steps += (e - pos) >> 2
+				if e > pos {
+					_, sz := utf8.DecodeLastRuneInString(text[:e])
+					stk = append(stk, frame{in.x, int32(e - sz), int32(pos)})
+				}
+				pc, pos = int(in.x), e
 			case opSplit:
 				if g := in.guard; g != nil {
 					// Skip branch x when the next rune cannot start it.
@@ -297,7 +323,7 @@ func (m *machine) exec(p *prog, mem *memo, depth, start, endAt int) (end int, ok
 						continue
 					}
 				}
-				stk = append(stk, frame{in.y, int32(pos)})
+				stk = append(stk, frame{in.y, int32(pos), -1})
 				pc = int(in.x)
 			case opJmp:
 				pc = int(in.x)
