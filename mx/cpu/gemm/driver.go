@@ -10,7 +10,8 @@ type config[T float] struct {
 	mr, nr     int // micro-tile
 	kc, mc, nc int // cache blocks: kc | the k depth of a packed panel, mc rows of A, nc columns of B
 	kern       kernelFunc[T]
-	packCols   packFunc[T] // accelerated gather packing for full panels, or nil
+	packCols   packFunc[T] // accelerated packCols for full panels, or nil
+	packRows   packFunc[T] // accelerated packRows for full panels, or nil
 }
 
 // kBlock returns the depth of the k blocks for a product of depth k: the
@@ -105,7 +106,7 @@ func gemmPiece[T float](cfg *config[T], ws *workspace[T], transA, transB bool, m
 			if transB {
 				packB(ws.b, true, b[jc*ldb+pc:], ldb, kc, nc, nr, cfg.packCols)
 			} else {
-				packB(ws.b, false, b[pc*ldb+jc:], ldb, kc, nc, nr, nil)
+				packB(ws.b, false, b[pc*ldb+jc:], ldb, kc, nc, nr, cfg.packRows)
 			}
 			// The first k block applies beta (and does not read C when
 			// beta == 0); later blocks accumulate onto C.
@@ -117,7 +118,7 @@ func gemmPiece[T float](cfg *config[T], ws *workspace[T], transA, transB bool, m
 				mc := min(cfg.mc, m-ic)
 				// op(A)[ic:ic+mc, pc:pc+kc]
 				if transA {
-					packA(ws.a, true, a[pc*lda+ic:], lda, mc, kc, mr, nil)
+					packA(ws.a, true, a[pc*lda+ic:], lda, mc, kc, mr, cfg.packRows)
 				} else {
 					packA(ws.a, false, a[ic*lda+pc:], lda, mc, kc, mr, cfg.packCols)
 				}

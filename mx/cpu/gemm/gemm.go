@@ -6,7 +6,7 @@ import "fmt"
 // shared L3): a kc×NR B micro-panel (16 KiB for float32) stays in L1, the
 // mc×kc packed A block (~120 KiB) in L2, and the kc×nc packed B block in L3.
 const (
-	sKC, sMC, sNC = 256, 120, 4096
+	sKC, sMC, sNC = 256, 144, 4096
 	dKC, dMC, dNC = 256, 60, 2048
 )
 
@@ -25,9 +25,9 @@ func dConfig() *config[float64] {
 }
 
 var (
-	s32Asm = config[float32]{mr: sMR, nr: sNR, kc: sKC, mc: sMC, nc: sNC, kern: sKernelAsm, packCols: sPackColsAsm}
+	s32Asm = config[float32]{mr: sMR, nr: sNR, kc: sKC, mc: sMC, nc: sNC, kern: sKernelAsm, packCols: sPackColsAsm, packRows: sPackRowsAsm}
 	s32Go  = config[float32]{mr: sMR, nr: sNR, kc: sKC, mc: sMC, nc: sNC, kern: sKernelGo}
-	d64Asm = config[float64]{mr: dMR, nr: dNR, kc: dKC, mc: dMC, nc: dNC, kern: dKernelAsm}
+	d64Asm = config[float64]{mr: dMR, nr: dNR, kc: dKC, mc: dMC, nc: dNC, kern: dKernelAsm, packCols: dPackColsAsm, packRows: dPackRowsAsm}
 	d64Go  = config[float64]{mr: dMR, nr: dNR, kc: dKC, mc: dMC, nc: dNC, kern: dKernelGo}
 )
 

@@ -39,6 +39,3 @@ func dKernelAsm(k int, a, b, c []float64, ldc int, alpha, beta float64, load boo
 	}
 	dgemmKernel6x8(k, &a[0], &b[0], &c[0], ldc, alpha, beta, l)
 }
-
-// sPackColsAsm is the float32 gather packing used with the assembly kernels.
-var sPackColsAsm packFunc[float32] = packColsAsm32

@@ -14,5 +14,8 @@ func dKernelAsm(k int, a, b, c []float64, ldc int, alpha, beta float64, load boo
 	kernelGo(dMR, dNR, k, a, b, c, ldc, alpha, beta, load)
 }
 
-// sPackColsAsm: no accelerated packing without assembly.
-var sPackColsAsm packFunc[float32]
+// No accelerated packing without assembly.
+var (
+	sPackColsAsm, sPackRowsAsm packFunc[float32]
+	dPackColsAsm, dPackRowsAsm packFunc[float64]
+)

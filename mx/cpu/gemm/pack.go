@@ -15,16 +15,19 @@ package gemm
 
 // packA packs op(A)[0:mc, 0:kc] into dst. a starts at op(A)[0][0]: with
 // transA unset op(A)[i][p] = a[i*lda+p], with it set op(A)[i][p] = a[p*lda+i].
-// fast, if not nil, replaces packCols for full panels.
+// fast, if not nil, replaces packRows (transA) or packCols (!transA) for
+// full panels; likewise in packB.
 func packA[T float](dst []T, transA bool, a []T, lda, mc, kc, mr int, fast packFunc[T]) {
 	for i := 0; i < mc; i += mr {
 		w := min(mr, mc-i)
 		panel := dst[i*kc : i*kc+mr*kc]
 		switch {
-		case transA:
-			packRows(panel, a[i:], lda, w, mr, kc)
+		case fast != nil && w == mr && transA:
+			fast(panel, a[i:], lda, mr, kc)
 		case fast != nil && w == mr:
 			fast(panel, a[i*lda:], lda, mr, kc)
+		case transA:
+			packRows(panel, a[i:], lda, w, mr, kc)
 		default:
 			packCols(panel, a[i*lda:], lda, w, mr, kc)
 		}
@@ -38,12 +41,14 @@ func packB[T float](dst []T, transB bool, b []T, ldb, kc, nc, nr int, fast packF
 		w := min(nr, nc-j)
 		panel := dst[j*kc : j*kc+nr*kc]
 		switch {
-		case !transB:
-			packRows(panel, b[j:], ldb, w, nr, kc)
-		case fast != nil && w == nr:
+		case fast != nil && w == nr && transB:
 			fast(panel, b[j*ldb:], ldb, nr, kc)
-		default:
+		case fast != nil && w == nr:
+			fast(panel, b[j:], ldb, nr, kc)
+		case transB:
 			packCols(panel, b[j*ldb:], ldb, w, nr, kc)
+		default:
+			packRows(panel, b[j:], ldb, w, nr, kc)
 		}
 	}
 }
@@ -56,29 +61,13 @@ type packFunc[T float] func(panel, src []T, ld, mr, kc int)
 // for w <= q < mr: each k step is one contiguous run of the source.
 func packRows[T float](panel, src []T, ld, w, mr, kc int) {
 	panel = panel[:kc*mr]
-	if w == mr {
-		switch mr {
-		case 16:
-			for p := 0; p < kc; p++ {
-				*(*[16]T)(panel[p*16:]) = *(*[16]T)(src[p*ld:])
-			}
-			return
-		case 8:
-			for p := 0; p < kc; p++ {
-				*(*[8]T)(panel[p*8:]) = *(*[8]T)(src[p*ld:])
-			}
-			return
-		case 6:
-			for p := 0; p < kc; p++ {
-				*(*[6]T)(panel[p*6:]) = *(*[6]T)(src[p*ld:])
-			}
-			return
-		}
-	}
 	for p := 0; p < kc; p++ {
 		d := panel[p*mr : p*mr+mr]
-		n := copy(d[:w], src[p*ld:p*ld+w])
-		clear(d[n:])
+		s := src[p*ld : p*ld+w]
+		for q, v := range s {
+			d[q] = v
+		}
+		clear(d[w:])
 	}
 }
 

@@ -152,3 +152,61 @@ b16loop:
 	JNZ  b16loop
 	VZEROUPPER
 	RET
+
+// Row copies for packRows: dst advances by the row width, src by ld bytes.
+
+// func copyRows64(n int, src unsafe.Pointer, ld int, dst unsafe.Pointer)
+TEXT ·copyRows64(SB), NOSPLIT, $0-32
+	MOVQ n+0(FP), CX
+	MOVQ src+8(FP), SI
+	MOVQ ld+16(FP), R8
+	MOVQ dst+24(FP), DI
+
+c64loop:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ    R8, SI
+	ADDQ    $64, DI
+	DECQ    CX
+	JNZ     c64loop
+	VZEROUPPER
+	RET
+
+// func copyRows48(n int, src unsafe.Pointer, ld int, dst unsafe.Pointer)
+TEXT ·copyRows48(SB), NOSPLIT, $0-32
+	MOVQ n+0(FP), CX
+	MOVQ src+8(FP), SI
+	MOVQ ld+16(FP), R8
+	MOVQ dst+24(FP), DI
+
+c48loop:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), X1
+	VMOVUPS Y0, (DI)
+	VMOVUPS X1, 32(DI)
+	ADDQ    R8, SI
+	ADDQ    $48, DI
+	DECQ    CX
+	JNZ     c48loop
+	VZEROUPPER
+	RET
+
+// func copyRows24(n int, src unsafe.Pointer, ld int, dst unsafe.Pointer)
+TEXT ·copyRows24(SB), NOSPLIT, $0-32
+	MOVQ n+0(FP), CX
+	MOVQ src+8(FP), SI
+	MOVQ ld+16(FP), R8
+	MOVQ dst+24(FP), DI
+
+c24loop:
+	MOVUPS (SI), X0
+	MOVQ   16(SI), AX
+	MOVUPS X0, (DI)
+	MOVQ   AX, 16(DI)
+	ADDQ   R8, SI
+	ADDQ   $24, DI
+	DECQ   CX
+	JNZ    c24loop
+	RET
