@@ -6,6 +6,7 @@ import (
 
 	"github.com/lmxlab/lmxlab/data"
 	"github.com/lmxlab/lmxlab/mx"
+	"github.com/lmxlab/lmxlab/tokenizer"
 )
 
 // logitsLoss returns a loss function for a model that ignores its input and emits the fixed
@@ -104,5 +105,18 @@ func TestBytesPerToken(t *testing.T) {
 	}
 	if !math.IsNaN(BytesPerToken("x", 0)) {
 		t.Error("zero tokens did not give NaN")
+	}
+}
+
+func TestBytesPerTokenWithCharTokenizer(t *testing.T) {
+	ascii := data.Sample()
+	if got := TokenizerBytesPerToken(tokenizer.NewChar(ascii), ascii); got != 1 {
+		t.Errorf("char tokenizer on ASCII: %v bytes per token, want 1", got)
+	}
+	text := "naïve café — 東京"
+	tok := tokenizer.NewChar(text)
+	want := float64(len(text)) / float64(len([]rune(text)))
+	if got := TokenizerBytesPerToken(tok, text); math.Abs(got-want) > 1e-15 {
+		t.Errorf("char tokenizer on %q: %v, want %v", text, got, want)
 	}
 }
