@@ -21,7 +21,7 @@
 //     last of them overlaps into the next batch.
 //
 // Batches are built on the host and copied into fresh arrays on the default device, so callers
-// may keep, evaluate or discard them freely. All randomness is counter-free host PCG (math/rand/v2)
+// may keep, evaluate or discard them freely. All randomness is a host-side PCG (math/rand/v2)
 // with a bounded draw defined here, so a seed gives the same batches on every platform and Go
 // version.
 package data
