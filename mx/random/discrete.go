@@ -77,3 +77,14 @@ func Categorical(key *mx.Array, logits *mx.Array, axis int, numSamples ...int) *
 	shape[len(shape)-2] = n
 	return mx.ArgMax(mx.Add(x, gumbel(key, shape, ct)), -1, false)
 }
+
+// Permutation returns a uniformly random permutation of 0, ..., n-1 as int32 (nil key: the
+// default key): the stable argsort of n random 63-bit integers, which tie with probability
+// below n²/2⁶⁴.
+func Permutation(key *mx.Array, n int) *mx.Array {
+	if n < 0 || n > math.MaxInt32 {
+		panic(fmt.Sprintf("random.Permutation: size %d out of range", n))
+	}
+	key = resolve("Permutation", key)
+	return mx.ArgSort(bits63(key, []int{n}), 0)
+}

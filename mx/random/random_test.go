@@ -452,3 +452,50 @@ func TestCategorical(t *testing.T) {
 	mustPanic(t, func() { Categorical(Key(1), mx.FromSlice(logits, 5), 1) }, "random.Categorical", "axis 1")
 	mustPanic(t, func() { Categorical(Key(1), mx.FromSlice(logits, 5), 0, 1, 2) }, "random.Categorical")
 }
+
+func TestPermutation(t *testing.T) {
+	for _, n := range []int{0, 1, 2, 17, 1000} {
+		p := Permutation(Key(uint64(n)), n)
+		if p.DType() != mx.Int32 || p.Size() != n {
+			t.Fatalf("n=%d: %s%v", n, p.DType(), p.Shape())
+		}
+		seen := make([]bool, n)
+		for _, v := range p.Ints() {
+			if v < 0 || v >= n || seen[v] {
+				t.Fatalf("n=%d: %v is not a permutation", n, p.Ints())
+			}
+			seen[v] = true
+		}
+	}
+	a, b := Permutation(Key(1), 1000).Ints(), Permutation(Key(2), 1000).Ints()
+	fixed, same := 0, 0
+	for i := range a {
+		if a[i] == i {
+			fixed++
+		}
+		if a[i] == b[i] {
+			same++
+		}
+	}
+	if fixed > 10 || same > 10 {
+		t.Fatalf("%d fixed points and %d agreements between keys (expect about 1)", fixed, same)
+	}
+	// Each of the 6 permutations of 3 items is equally likely.
+	const draws = 1200
+	counts := map[[3]int]int{}
+	for i := 0; i < draws; i++ {
+		v := Permutation(Key(uint64(1000+i)), 3).Ints()
+		counts[[3]int{v[0], v[1], v[2]}]++
+	}
+	if len(counts) != 6 {
+		t.Fatalf("saw %d distinct permutations of 3 items", len(counts))
+	}
+	c := make([]int, 0, 6)
+	for _, k := range counts {
+		c = append(c, k)
+	}
+	if x := chiSquare(c, []float64{1. / 6, 1. / 6, 1. / 6, 1. / 6, 1. / 6, 1. / 6}, draws); x > 30 {
+		t.Fatalf("chi-square %.1f over permutations of 3: %v", x, counts)
+	}
+	mustPanic(t, func() { Permutation(Key(1), -1) }, "random.Permutation", "-1")
+}
