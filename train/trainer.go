@@ -1,0 +1,329 @@
+package train
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"time"
+
+	"github.com/lmxlab/lmxlab/mx"
+	"github.com/lmxlab/lmxlab/nn"
+)
+
+// Batch is one batch of token ids: inputs X and targets Y, int32 (B, L), Y shifted by one.
+type Batch struct{ X, Y *mx.Array }
+
+// BatchSource is a stream of batches; Next reports false when it is exhausted.
+type BatchSource interface {
+	Next() (Batch, bool)
+}
+
+// Resumable is a BatchSource whose position can be saved into a checkpoint and restored, so
+// that a resumed run sees exactly the batches the interrupted one would have seen. State must
+// describe the position after the last batch Next returned (a source that prefetches must not
+// count batches it has not handed out).
+type Resumable interface {
+	State() json.RawMessage
+	Restore(json.RawMessage) error
+}
+
+// Trainer runs the training loop: it draws batches, runs one update per
+// GradAccumulationSteps micro-batches (compiled or eager), evaluates, calls callbacks, and
+// writes checkpoints.
+type Trainer struct {
+	// Model is a pointer to an nn module; its trainable parameters (nn.Trainable) are trained
+	// and its fields always hold the current, realized parameters between updates.
+	Model any
+	// Loss is the mean loss of a batch computed with Model's current parameter fields (a
+	// closure over the model). Set Loss or LossWithKey.
+	Loss func(x, y *mx.Array) *mx.Array
+	// LossWithKey is Loss for models that need randomness (dropout): key is a uint32 [2]
+	// random key derived from Config.Seed, the update and the micro-batch, so runs are
+	// reproducible and resumable. It is nil during evaluation (run deterministically).
+	LossWithKey func(x, y, key *mx.Array) *mx.Array
+	Config      Config
+	// Optimizer defaults to NewOptimizer(Config.Optimizer, Config.WeightDecay).
+	Optimizer Optimizer
+	// Schedule defaults to Config.Schedule().
+	Schedule  Schedule
+	Callbacks []Callback
+	// EvalData returns a fresh validation stream for each evaluation; nil disables evaluation.
+	EvalData func() BatchSource
+	// ModelConfig is written as config.json into checkpoints (the model's JSON config).
+	ModelConfig json.RawMessage
+	// FlopsPerToken is the training cost of one token for FLOP budgets and the flops metric;
+	// 0 means 6 × the model's parameter count (the usual dense-transformer estimate).
+	FlopsPerToken float64
+	// StopReason says why the last Train returned: "max_steps", "data_exhausted", or the reason
+	// of the callback that stopped it ("early_stopping", "time_budget", "flop_budget", ...).
+	StopReason string
+
+	step          int
+	tokens        int64
+	elapsedBefore float64
+	clock         time.Time
+	bestVal       float64
+	haveBest      bool
+	optState      []*mx.Array
+	pendingData   json.RawMessage
+	st            *stepper
+}
+
+// Steps returns the number of updates done so far (restored by LoadCheckpoint).
+func (t *Trainer) Steps() int { return t.step }
+
+// Tokens returns the number of training tokens consumed so far.
+func (t *Trainer) Tokens() int64 { return t.tokens }
+
+// OptimizerState returns the current optimizer state arrays (nil before the first update).
+func (t *Trainer) OptimizerState() []*mx.Array { return t.optState }
+
+// BestValLoss returns the lowest evaluation loss seen, and false if there was none.
+func (t *Trainer) BestValLoss() (float64, bool) { return t.bestVal, t.haveBest }
+
+// Reset forgets the compiled step and the optimizer state (the model is left alone), for when
+// the model's parameters or trainable set change between runs.
+func (t *Trainer) Reset() {
+	t.st, t.optState = nil, nil
+}
+
+// init builds whatever is missing: optimizer, schedule, optimizer state, stepper.
+func (t *Trainer) init() error {
+	if t.Model == nil {
+		return errors.New("train: Trainer.Model is nil")
+	}
+	if (t.Loss == nil) == (t.LossWithKey == nil) {
+		return errors.New("train: set exactly one of Trainer.Loss and Trainer.LossWithKey")
+	}
+	if t.Optimizer == nil {
+		opt, err := NewOptimizer(t.Config.Optimizer, t.Config.WeightDecay)
+		if err != nil {
+			return err
+		}
+		t.Optimizer = opt
+	}
+	if t.Schedule == nil {
+		s, err := t.Config.Schedule()
+		if err != nil {
+			return err
+		}
+		t.Schedule = s
+	}
+	if t.optState == nil {
+		t.optState = t.Optimizer.Init(nn.Values(nn.Trainable(t.Model)))
+	}
+	if t.st == nil {
+		t.st = newStepper(t, len(t.optState))
+	}
+	t.st.check()
+	if len(t.optState) != t.st.nState {
+		return fmt.Errorf("train: %d optimizer state arrays for a step built with %d", len(t.optState), t.st.nState)
+	}
+	return nil
+}
+
+func (t *Trainer) mustInit() {
+	if err := t.init(); err != nil {
+		panic(err.Error())
+	}
+}
+
+func (t *Trainer) flopsPerToken() float64 {
+	if t.FlopsPerToken > 0 {
+		return t.FlopsPerToken
+	}
+	return 6 * float64(nn.NumParams(t.Model))
+}
+
+func (t *Trainer) elapsed() float64 {
+	if t.clock.IsZero() {
+		return t.elapsedBefore
+	}
+	return t.elapsedBefore + time.Since(t.clock).Seconds()
+}
+
+// Step runs one update on one batch (no accumulation) and returns its metrics.
+func (t *Trainer) Step(b Batch) Metrics { return t.StepAccumulated([]Batch{b}) }
+
+// StepAccumulated runs one update on the mean gradient of the micro-batches bs (equal sizes
+// give the gradient of their concatenation) and returns its metrics: the mean loss, the
+// gradient norm before clipping, and the learning rate this update used.
+func (t *Trainer) StepAccumulated(bs []Batch) Metrics {
+	if len(bs) == 0 {
+		panic("train: StepAccumulated needs at least one batch")
+	}
+	t.mustInit()
+	start := time.Now()
+	if t.clock.IsZero() {
+		t.clock = start
+	}
+	lr := t.Schedule(t.step)
+	var keys []*mx.Array
+	if t.LossWithKey != nil {
+		for m := range bs {
+			keys = append(keys, stepKey(t.Config.Seed, t.step, m))
+		}
+	}
+	r := t.st.step(bs, keys, t.optState, hostScalar(float64(t.step+1)), hostScalar(lr))
+	vals := nn.Values(nn.Parameters(t.Model))
+	for j, i := range t.st.idx {
+		vals[i] = r.params[j]
+	}
+	nn.UpdateList(t.Model, vals)
+	t.optState = r.states
+	t.step++
+	var tok int64
+	for _, b := range bs {
+		tok += int64(b.X.Size())
+	}
+	t.tokens += tok
+	dt := time.Since(start).Seconds()
+	m := Metrics{
+		Step:         t.step,
+		Loss:         r.loss.Item(),
+		LearningRate: lr,
+		GradNorm:     r.norm.Item(),
+		Tokens:       t.tokens,
+		Flops:        float64(t.tokens) * t.flopsPerToken(),
+		Elapsed:      t.elapsed(),
+		StepTime:     dt,
+	}
+	if dt > 0 {
+		m.TokensPerS = float64(tok) / dt
+	}
+	return m
+}
+
+// Evaluate returns the mean of the per-batch mean losses over Config.EvalBatches batches (all of
+// them when 0) of a fresh EvalData() stream, or NaN when there is no evaluation data.
+func (t *Trainer) Evaluate() float64 {
+	if t.EvalData == nil {
+		return math.NaN()
+	}
+	t.mustInit()
+	src := t.EvalData()
+	if c, ok := src.(io.Closer); ok {
+		defer c.Close()
+	}
+	sum, n := 0.0, 0
+	for t.Config.EvalBatches == 0 || n < t.Config.EvalBatches {
+		b, ok := src.Next()
+		if !ok {
+			break
+		}
+		sum += t.st.evalLoss(b)
+		n++
+	}
+	if n == 0 {
+		return math.NaN()
+	}
+	return sum / float64(n)
+}
+
+// Train runs updates until Config.MaxSteps updates are done (counting those restored from a
+// checkpoint), data is exhausted, or a callback (early stopping, a budget) stops it. It returns
+// the metrics of every update of this call; StopReason says why it stopped. A data source
+// given after LoadCheckpoint is restored to the checkpoint's position (it must be Resumable).
+func (t *Trainer) Train(data BatchSource) ([]Metrics, error) {
+	if err := t.Config.Validate(); err != nil {
+		return nil, err
+	}
+	if err := t.init(); err != nil {
+		return nil, err
+	}
+	if t.Config.FlopBudget > 0 && t.flopsPerToken() <= 0 {
+		return nil, errors.New("train: flop_budget is set but the FLOPs per token are 0")
+	}
+	if t.pendingData != nil {
+		r, ok := data.(Resumable)
+		if !ok {
+			return nil, fmt.Errorf("train: the checkpoint holds a data position but %T is not Resumable", data)
+		}
+		if err := r.Restore(t.pendingData); err != nil {
+			return nil, fmt.Errorf("train: restoring the data position: %w", err)
+		}
+		t.pendingData = nil
+	}
+	cbs := t.Callbacks
+	if t.Config.TimeBudgetS > 0 || t.Config.FlopBudget > 0 {
+		cbs = append(cbs[:len(cbs):len(cbs)], &Budget{TimeS: t.Config.TimeBudgetS, Flops: t.Config.FlopBudget})
+	}
+	t.clock = time.Now()
+	defer func() {
+		t.elapsedBefore += time.Since(t.clock).Seconds()
+		t.clock = time.Time{}
+	}()
+	for _, cb := range cbs {
+		cb.OnTrainBegin(t)
+	}
+	var history []Metrics
+	saved := -1
+	t.StopReason = "max_steps"
+	accum := t.Config.GradAccumulationSteps
+	for t.step < t.Config.MaxSteps {
+		bs := make([]Batch, 0, accum)
+		for len(bs) < accum {
+			b, ok := data.Next()
+			if !ok {
+				break
+			}
+			bs = append(bs, b)
+		}
+		if len(bs) == 0 {
+			t.StopReason = "data_exhausted"
+			break
+		}
+		m := t.StepAccumulated(bs)
+		stop := ""
+		if t.EvalData != nil && t.Config.EvalInterval > 0 && t.step%t.Config.EvalInterval == 0 {
+			v := t.Evaluate()
+			m.EvalLoss = &v
+			if !math.IsNaN(v) && (!t.haveBest || v < t.bestVal) {
+				t.bestVal, t.haveBest = v, true
+			}
+			for _, cb := range cbs {
+				if cb.OnEval(t.step, &m) && stop == "" {
+					stop = reasonOf(cb)
+				}
+			}
+		}
+		for _, cb := range cbs {
+			if cb.OnStepEnd(t.step, &m) && stop == "" {
+				stop = reasonOf(cb)
+			}
+		}
+		history = append(history, m)
+		if t.Config.CheckpointDir != "" && t.Config.CheckpointInterval > 0 && t.step%t.Config.CheckpointInterval == 0 {
+			if err := t.SaveCheckpoint(t.Config.CheckpointDir, data); err != nil {
+				return history, err
+			}
+			saved = t.step
+		}
+		if stop != "" {
+			t.StopReason = stop
+			break
+		}
+		if len(bs) < accum {
+			t.StopReason = "data_exhausted"
+			break
+		}
+	}
+	if t.Config.CheckpointDir != "" && saved != t.step {
+		if err := t.SaveCheckpoint(t.Config.CheckpointDir, data); err != nil {
+			return history, err
+		}
+	}
+	for _, cb := range cbs {
+		cb.OnTrainEnd(history)
+	}
+	return history, nil
+}
+
+func reasonOf(cb Callback) string {
+	if r, ok := cb.(interface{ Reason() string }); ok && r.Reason() != "" {
+		return r.Reason()
+	}
+	return fmt.Sprintf("stopped by %T", cb)
+}
