@@ -31,7 +31,7 @@ type Resumable interface {
 
 // Trainer runs the training loop: it draws batches, runs one update per
 // GradAccumulationSteps micro-batches (compiled or eager), evaluates, calls callbacks, and
-// writes checkpoints.
+// writes checkpoints. Build Config from DefaultConfig (a zero Config names no optimizer).
 type Trainer struct {
 	// Model is a pointer to an nn module; its trainable parameters (nn.Trainable) are trained
 	// and its fields always hold the current, realized parameters between updates.
