@@ -193,12 +193,13 @@ func (p *attnProblem[T]) forwardRows(b, h, i0, i1 int, o, lse []T, sc *attnScrat
 			}
 			mi := m[ii]
 			var sum T
-			for jj, sv := range sc.s[:e-a] {
-				pj := expT(sv - mi)
-				sum += pj
-				vecAxpy(oi, pj, p.v[vb+(a+jj)*dv:vb+(a+jj)*dv+dv])
+			ps := sc.s[:e-a]
+			for jj, sv := range ps {
+				ps[jj] = expT(sv - mi)
+				sum += ps[jj]
 			}
 			l[ii] += sum
+			axpyRows(oi, ps, p.v, vb+a*dv, dv)
 		}
 	}
 	for ii := 0; ii < nq; ii++ {
@@ -275,48 +276,70 @@ func attentionGradKernel[T float](p *attnProblem[T], dout []T) []T {
 					}
 					i, r := i0+ii, r0+ii
 					p.scores(sc.s, p.q[r*d:r*d+d], kb, a, e, p.maskOffset(b, h, i))
-					doi, dqi := dout[r*p.dv:r*p.dv+p.dv], dq[r*d:r*d+d]
-					for jj, sv := range sc.s[:e-a] {
+					doi, ds := dout[r*p.dv:r*p.dv+p.dv], sc.s[:e-a]
+					for jj, sv := range ds {
 						pj := expT(sv - lse[r])
-						if pj == 0 {
-							continue
+						if pj != 0 {
+							j := a + jj
+							pj *= (vecDot(doi, p.v[vb+j*p.dv:vb+j*p.dv+p.dv]) - delta[r]) * p.scale
 						}
-						j := a + jj
-						ds := pj * (vecDot(doi, p.v[vb+j*p.dv:vb+j*p.dv+p.dv]) - delta[r]) * p.scale
-						vecAxpy(dqi, ds, p.k[kb+j*d:kb+j*d+d])
+						ds[jj] = pj
 					}
+					axpyRows(dq[r*d:r*d+d], ds, p.k, kb+a*d, d)
 				}
 			}
 		}
 	})
-	// Pass 2: dk and dv, per (b, KV head, key block), summing over the group's query heads.
+	// Pass 2: dk and dv, per (b, KV head, key block), summing over the group's query heads. The
+	// probabilities and score gradients of a query block are stored transposed, so that each key
+	// row accumulates a run of query rows at once.
 	nkb := (p.lk + attnBlockK - 1) / attnBlockK
 	parallelFor(p.b*p.hkv*nkb, 2*attnBlockK*max(p.lq, 1)*p.group*(d+p.dv+8), func(lo, hi int) {
 		s := make([]T, attnBlockK)
+		pt, dst := make([]T, attnBlockK*attnBlockQ), make([]T, attnBlockK*attnBlockQ)
 		for t := lo; t < hi; t++ {
 			bk, kt := t/nkb, t%nkb
 			b, kvh := bk/p.hkv, bk%p.hkv
 			j0, j1 := kt*attnBlockK, min((kt+1)*attnBlockK, p.lk)
+			nk := j1 - j0
 			kb, vb := (b*p.hkv+kvh)*p.lk*d, (b*p.hkv+kvh)*p.lk*p.dv
 			for h := kvh * p.group; h < (kvh+1)*p.group; h++ {
-				for i := 0; i < p.lq; i++ {
-					lo, hi := p.keyRange(i)
-					a, e := max(lo, j0), min(hi, j1)
-					if a >= e {
-						continue
-					}
-					r := (b*p.hq+h)*p.lq + i
-					qi, doi := p.q[r*d:r*d+d], dout[r*p.dv:r*p.dv+p.dv]
-					p.scores(s, qi, kb, a, e, p.maskOffset(b, h, i))
-					for jj, sv := range s[:e-a] {
-						pj := expT(sv - lse[r])
-						if pj == 0 {
+				for i0 := 0; i0 < p.lq; i0 += attnBlockQ {
+					nq := min(attnBlockQ, p.lq-i0)
+					r0 := (b*p.hq+h)*p.lq + i0
+					seen := false
+					for ii := 0; ii < nq; ii++ {
+						lo, hi := p.keyRange(i0 + ii)
+						a, e := max(lo, j0), min(hi, j1)
+						if a >= e {
 							continue
 						}
-						j := a + jj
-						vecAxpy(dv[vb+j*p.dv:vb+j*p.dv+p.dv], pj, doi)
-						ds := pj * (vecDot(doi, p.v[vb+j*p.dv:vb+j*p.dv+p.dv]) - delta[r]) * p.scale
-						vecAxpy(dk[kb+j*d:kb+j*d+d], ds, qi)
+						if !seen {
+							clear(pt[:nk*attnBlockQ])
+							clear(dst[:nk*attnBlockQ])
+							seen = true
+						}
+						r := r0 + ii
+						doi := dout[r*p.dv : r*p.dv+p.dv]
+						p.scores(s, p.q[r*d:r*d+d], kb, a, e, p.maskOffset(b, h, i0+ii))
+						for jj, sv := range s[:e-a] {
+							pj := expT(sv - lse[r])
+							if pj == 0 {
+								continue
+							}
+							j := a + jj
+							dp := vecDot(doi, p.v[vb+j*p.dv:vb+j*p.dv+p.dv])
+							pt[(j-j0)*attnBlockQ+ii] = pj
+							dst[(j-j0)*attnBlockQ+ii] = pj * (dp - delta[r]) * p.scale
+						}
+					}
+					if !seen {
+						continue
+					}
+					for jj := 0; jj < nk; jj++ {
+						j := j0 + jj
+						axpyRows(dv[vb+j*p.dv:vb+j*p.dv+p.dv], pt[jj*attnBlockQ:jj*attnBlockQ+nq], dout, r0*p.dv, p.dv)
+						axpyRows(dk[kb+j*d:kb+j*d+d], dst[jj*attnBlockQ:jj*attnBlockQ+nq], p.q, r0*d, d)
 					}
 				}
 			}
@@ -329,15 +352,15 @@ func attentionGradKernel[T float](p *attnProblem[T], dout []T) []T {
 func vecDot[T float](a, b []T) T {
 	b = b[:len(a)]
 	var s0, s1, s2, s3 T
-	i := 0
-	for ; i+4 <= len(a); i += 4 {
-		s0 += a[i] * b[i]
-		s1 += a[i+1] * b[i+1]
-		s2 += a[i+2] * b[i+2]
-		s3 += a[i+3] * b[i+3]
+	for len(a) >= 4 && len(b) >= 4 {
+		s0 += a[0] * b[0]
+		s1 += a[1] * b[1]
+		s2 += a[2] * b[2]
+		s3 += a[3] * b[3]
+		a, b = a[4:], b[4:]
 	}
-	for ; i < len(a); i++ {
-		s0 += a[i] * b[i]
+	for i, v := range a {
+		s0 += v * b[i]
 	}
 	return (s0 + s1) + (s2 + s3)
 }
@@ -347,5 +370,29 @@ func vecAxpy[T float](y []T, a T, x []T) {
 	x = x[:len(y)]
 	for i := range y {
 		y[i] += a * x[i]
+	}
+}
+
+// axpyRows is y += Σ_j coef[j]·src[off+j·stride : off+j·stride+len(y)], four rows at a time (one
+// pass over y per four rows); groups of zero coefficients are skipped.
+func axpyRows[T float](y, coef, src []T, off, stride int) {
+	n := len(y)
+	j := 0
+	for ; j+4 <= len(coef); j += 4 {
+		c0, c1, c2, c3 := coef[j], coef[j+1], coef[j+2], coef[j+3]
+		if c0 == 0 && c1 == 0 && c2 == 0 && c3 == 0 {
+			continue
+		}
+		o := off + j*stride
+		x0, x1 := src[o:o+n], src[o+stride:o+stride+n]
+		x2, x3 := src[o+2*stride:o+2*stride+n], src[o+3*stride:o+3*stride+n]
+		for i := range y {
+			y[i] += c0*x0[i] + c1*x1[i] + c2*x2[i] + c3*x3[i]
+		}
+	}
+	for ; j < len(coef); j++ {
+		if coef[j] != 0 {
+			vecAxpy(y, coef[j], src[off+j*stride:off+j*stride+n])
+		}
 	}
 }

@@ -33,33 +33,31 @@ func init() {
 	})
 }
 
-// exp32 is e^x in float32 to within a few ulps: x = k·ln2 + r with |r| <= ln2/2, e^r by its
-// Taylor series to degree 7 (truncation error below 1e-8), and 2^k put into the exponent bits.
-// Results below the smallest normal float32 flush to zero.
+// exp32 is e^x in float32 to about one ulp: x = k·ln2 + r with |r| <= ln2/2, e^r by its Taylor
+// series to degree 7 (truncation error below 1e-8) evaluated in Estrin's scheme for parallelism,
+// and 2^k put into the exponent bits. Results below the smallest normal float32 flush to zero.
 func exp32(x float32) float32 {
 	const (
 		log2e = 1.4426950408889634
 		ln2hi = 0.693145751953125 // ln 2 rounded to 16 bits, so k·ln2hi is exact
 		ln2lo = 1.4286068203094173e-06
+		round = 12582912 // 1.5·2^23: adding it rounds to an integer held in the low mantissa bits
 	)
-	switch {
-	case x != x:
-		return x
-	case x > 88.72283:
-		return float32(math.Inf(1))
-	case x < -87.33654:
+	if !(x > -87.33654) {
+		if x != x {
+			return x
+		}
 		return 0
 	}
-	t := x * log2e // round to the nearest integer (ties away from zero; any rounding works)
-	if t < 0 {
-		t -= 0.5
-	} else {
-		t += 0.5
+	if x > 88.72283 {
+		return float32(math.Inf(1))
 	}
-	k := int32(t)
-	kf := float32(k)
+	t := x*log2e + round
+	k := int32(math.Float32bits(t)) - 0x4b400000
+	kf := t - round
 	r := x - kf*ln2hi - kf*ln2lo
-	p := 1 + r*(1+r*(1.0/2+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720+r*(1.0/5040)))))))
+	r2 := r * r
+	p := (1 + r) + r2*((1.0/2+r*(1.0/6))+r2*((1.0/24+r*(1.0/120))+r2*(1.0/720+r*(1.0/5040))))
 	if k > 127 {
 		k--
 		p *= 2
