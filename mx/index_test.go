@@ -113,6 +113,28 @@ func TestTakeEmbedding(t *testing.T) {
 	}
 }
 
+func TestTakeScatterParallelAxes(t *testing.T) {
+	// Shapes big enough for the parallel split, with work items crossing outer-index boundaries.
+	rng := newRNG(24)
+	shape := []int{64, 37, 3}
+	x := randn(rng, shape...)
+	xv := x.Float64s()
+	for _, axis := range []int{1, 2} {
+		n := shape[axis]
+		idx := make([]int, 700)
+		for i := range idx {
+			idx[i] = rng.IntN(2*n) - n
+		}
+		ia := FromSlice(idx, len(idx))
+		assertClose(t, "Take parallel", Take(x, ia, axis).Float64s(), refTake(xv, shape, axis, wrapAll(idx, n)), 0, 0)
+		ushape := slices.Clone(shape)
+		ushape[axis] = len(idx)
+		u := randn(rng, ushape...)
+		want := refScatterAdd(xv, shape, axis, wrapAll(idx, n), u.Float64s())
+		assertClose(t, "ScatterAdd parallel", ScatterAdd(x, ia, u, axis).Float64s(), want, 1e-12, 1e-12)
+	}
+}
+
 // refScatterAdd adds u (shape[:axis] + [len(idx)] + shape[axis+1:]) into a copy of x.
 func refScatterAdd(x []float64, shape []int, axis int, idx []int, u []float64) []float64 {
 	out := append([]float64(nil), x...)

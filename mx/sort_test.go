@@ -114,6 +114,12 @@ func TestSortArgSort(t *testing.T) {
 			}
 		}
 	}
+	// Many rows, sorted in parallel.
+	wv := tiesAndNaNs(7, 600*40)
+	w := FromSlice(wv, 600, 40)
+	if got := ArgSort(AsType(w, Float32), 1).Ints(); !slices.Equal(got, refArgSort(wv, []int{600, 40}, 1, false)) {
+		t.Fatal("ArgSort of many rows differs from the reference")
+	}
 	// Unsigned and bool.
 	u := FromSlice([]uint32{5, 1, 4294967295, 0, 1}, 5)
 	if got := ArgSort(u, 0).Ints(); !slices.Equal(got, []int{3, 1, 4, 0, 2}) {

@@ -205,22 +205,19 @@ func stableArgsort[K ~uint32 | ~uint64](keys, tmp []K, perm, ptmp []int32, bits 
 		return perm
 	}
 	passes := bits / 8
-	var count [8][256]int
-	for _, k := range keys {
-		for p := 0; p < passes; p++ {
-			count[p][byte(k>>(8*p))]++
-		}
-	}
+	var count [8][256]int32
+	histograms(keys, &count, passes)
 	for p := 0; p < passes; p++ {
 		c := &count[p]
-		if c[byte(keys[0]>>(8*p))] == m {
+		shift := 8 * uint(p)
+		if int(c[byte(keys[0]>>shift)]) == m {
 			continue // every key has the same digit here: nothing moves
 		}
-		sum := 0
+		var sum int32
 		for d := range c {
 			c[d], sum = sum, sum+c[d]
 		}
-		shift := 8 * p
+		tmp, ptmp, perm = tmp[:m], ptmp[:m], perm[:m]
 		for i, k := range keys {
 			d := byte(k >> shift)
 			at := c[d]
@@ -231,4 +228,33 @@ func stableArgsort[K ~uint32 | ~uint64](keys, tmp []K, perm, ptmp []int32, bits 
 		perm, ptmp = ptmp, perm
 	}
 	return perm
+}
+
+// histograms counts the digits (bytes) of every key for each of the passes in one sweep.
+func histograms[K ~uint32 | ~uint64](keys []K, count *[8][256]int32, passes int) {
+	switch passes {
+	case 1:
+		for _, k := range keys {
+			count[0][byte(k)]++
+		}
+	case 4:
+		for _, k := range keys {
+			count[0][byte(k)]++
+			count[1][byte(k>>8)]++
+			count[2][byte(k>>16)]++
+			count[3][byte(k>>24)]++
+		}
+	default:
+		for _, k := range keys {
+			k := uint64(k)
+			count[0][byte(k)]++
+			count[1][byte(k>>8)]++
+			count[2][byte(k>>16)]++
+			count[3][byte(k>>24)]++
+			count[4][byte(k>>32)]++
+			count[5][byte(k>>40)]++
+			count[6][byte(k>>48)]++
+			count[7][byte(k>>56)]++
+		}
+	}
 }
