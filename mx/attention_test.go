@@ -246,3 +246,16 @@ func TestAttentionShapeErrors(t *testing.T) {
 	mustPanic(t, sdpa(q, k, v, AttentionOptions{Mask: Zeros([]int{3, 5}, Int32)}), name, "int32")
 	mustPanic(t, sdpa(q, k, v, AttentionOptions{Window: -1}), name, "window")
 }
+
+func TestAttentionPropagatesNaN(t *testing.T) {
+	rng := newRNG(33)
+	q, k, v := randn(rng, 1, 1, 2, 4), randn(rng, 1, 1, 3, 4), randn(rng, 1, 1, 3, 4)
+	qv := q.Float64s()
+	qv[0] = math.NaN()
+	out := ScaledDotProductAttention(FromSlice(qv, 1, 1, 2, 4), k, v, AttentionOptions{}).Float64s()
+	for i, x := range out {
+		if math.IsNaN(x) != (i < 4) {
+			t.Fatalf("output %d = %v: only the first row should be NaN", i, x)
+		}
+	}
+}

@@ -65,6 +65,8 @@ func TestSoftmaxMatchesReference(t *testing.T) {
 			}
 			wantB := refSoftmax(xb.Float64s(), c.shape, ax, log)
 			assertClose(t, name+" bf16", gb.Float64s(), wantB, 1e-2, 1e-2)
+			xh := AsType(x, Float16)
+			assertClose(t, name+" f16", f(xh, c.axis).Float64s(), refSoftmax(xh.Float64s(), c.shape, ax, log), 2e-3, 2e-3)
 			if x.Size() > 0 && x.Size() < 30 {
 				checkGrad(t, name, func(a ...*Array) *Array { return f(a[0], c.axis) }, x)
 			}

@@ -99,7 +99,7 @@ func (p *attnProblem[T]) keyRange(i int) (lo, hi int) {
 }
 
 // scores writes scale·q_i·k_j (plus the explicit mask) for keys [a, e) into s and returns the
-// largest. kb is the offset of the KV head in k; mo that of row i in the mask.
+// largest (NaN if any is NaN). kb is the offset of the KV head in k; mo that of row i in the mask.
 func (p *attnProblem[T]) scores(s, qi []T, kb, a, e, mo int) T {
 	d := p.d
 	m := T(math.Inf(-1))
@@ -113,7 +113,7 @@ func (p *attnProblem[T]) scores(s, qi []T, kb, a, e, mo int) T {
 			v = T(math.Inf(-1))
 		}
 		s[j-a] = v
-		if v > m {
+		if v > m || v != v { // a NaN score wins, so it reaches the output
 			m = v
 		}
 	}
@@ -204,7 +204,7 @@ func (p *attnProblem[T]) forwardRows(b, h, i0, i1 int, o, lse []T, sc *attnScrat
 	}
 	for ii := 0; ii < nq; ii++ {
 		oi := o[ii*dv : ii*dv+dv]
-		if l[ii] > 0 {
+		if l[ii] != 0 { // NaN included
 			inv := 1 / l[ii]
 			for c := range oi {
 				oi[c] *= inv
