@@ -86,10 +86,63 @@ func (t vocabTable) get(id int) (string, bool) {
 
 type bpeMerge struct{ rank, id int32 }
 
+// mergeTable is an open-addressing hash table from a token pair to its
+// merge, faster than a Go map on this hot path.
+type mergeTable struct {
+	keys  []uint64 // pair key + 1; 0 marks an empty slot
+	vals  []bpeMerge
+	shift uint
+	n     int
+}
+
+func newMergeTable(n int) *mergeTable {
+	size := 16
+	for size < 2*n {
+		size <<= 1
+	}
+	shift := uint(64)
+	for s := size; s > 1; s >>= 1 {
+		shift--
+	}
+	return &mergeTable{keys: make([]uint64, size), vals: make([]bpeMerge, size), shift: shift}
+}
+
+func (t *mergeTable) slot(k uint64) int { return int((k * 0x9E3779B97F4A7C15) >> t.shift) }
+
+// put inserts or replaces (a later duplicate merge wins, as when the Rust
+// library collects its merges into a map).
+func (t *mergeTable) put(k uint64, v bpeMerge) {
+	mask := len(t.keys) - 1
+	for i := t.slot(k); ; i = (i + 1) & mask {
+		switch t.keys[i] {
+		case 0:
+			t.keys[i], t.vals[i] = k+1, v
+			t.n++
+			return
+		case k + 1:
+			t.vals[i] = v
+			return
+		}
+	}
+}
+
+func (t *mergeTable) get(k uint64) (bpeMerge, bool) {
+	mask := len(t.keys) - 1
+	for i := t.slot(k); ; i = (i + 1) & mask {
+		switch t.keys[i] {
+		case 0:
+			return bpeMerge{}, false
+		case k + 1:
+			return t.vals[i], true
+		}
+	}
+}
+
 type bpe struct {
 	vocab        map[string]int
 	vocabR       vocabTable
-	merges       map[uint64]bpeMerge
+	merges       *mergeTable
+	runeIDs      [512]int32 // id of the one-rune token string(r) for r < 512, -1: none
 	unkID        int // -1: none
 	prefix       string
 	suffix       string
@@ -152,14 +205,25 @@ func (b *bpe) mergeWord(w string) []bpeSym {
 		_, sz := utf8.DecodeRuneInString(w[i:])
 		end := i + sz
 		s := w[i:end]
+		affix := false
 		if i > 0 && b.prefix != "" {
-			s = b.prefix + s
+			s, affix = b.prefix+s, true
 		}
 		if end == len(w) && b.suffix != "" {
-			s = s + b.suffix
+			s, affix = s+b.suffix, true
 		}
 		i = end
-		if id, ok := b.vocab[s]; ok {
+		id, ok := -1, false
+		if c := w[end-sz]; !affix && sz <= 2 && c < 0xC8 {
+			// A rune below 512: table lookup.
+			r, _ := utf8.DecodeRuneInString(s)
+			if x := b.runeIDs[r]; x >= 0 {
+				id, ok = int(x), true
+			}
+		} else {
+			id, ok = b.vocab[s]
+		}
+		if ok {
 			if pendingUnk {
 				add(b.unkID, unkLen)
 				pendingUnk = false
@@ -200,7 +264,7 @@ func (b *bpe) mergeWord(w string) []bpeSym {
 	if pendingUnk {
 		add(b.unkID, unkLen)
 	}
-	if len(b.merges) == 0 || len(syms) < 2 {
+	if b.merges.n == 0 || len(syms) < 2 {
 		return syms
 	}
 	// A symbol that is in no merge pair never changes and is never merged
@@ -223,7 +287,7 @@ func (b *bpe) mergeWord(w string) []bpeSym {
 func (b *bpe) mergeRange(syms []bpeSym, lo, hi int, h *mergeHeap) {
 	*h = (*h)[:0]
 	for i := lo; i+1 < hi; i++ {
-		if m, ok := b.merges[pairKey(syms[i].id, syms[i+1].id)]; ok {
+		if m, ok := b.merges.get(pairKey(syms[i].id, syms[i+1].id)); ok {
 			h.push(mergeCand{candKey(m.rank, int32(i)), m.id})
 		}
 	}
@@ -235,7 +299,7 @@ func (b *bpe) mergeRange(syms []bpeSym, lo, hi int, h *mergeHeap) {
 			continue
 		}
 		right := syms[cur.next]
-		if m, ok := b.merges[pairKey(cur.id, right.id)]; !ok || m.id != top.id {
+		if m, ok := b.merges.get(pairKey(cur.id, right.id)); !ok || m.id != top.id {
 			continue // stale entry
 		}
 		syms[cur.next].size = 0
@@ -246,12 +310,12 @@ func (b *bpe) mergeRange(syms []bpeSym, lo, hi int, h *mergeHeap) {
 			syms[right.next].prev = pos
 		}
 		if cur.prev >= 0 {
-			if m, ok := b.merges[pairKey(syms[cur.prev].id, cur.id)]; ok {
+			if m, ok := b.merges.get(pairKey(syms[cur.prev].id, cur.id)); ok {
 				h.push(mergeCand{candKey(m.rank, cur.prev), m.id})
 			}
 		}
 		if cur.next >= 0 {
-			if m, ok := b.merges[pairKey(cur.id, syms[cur.next].id)]; ok {
+			if m, ok := b.merges.get(pairKey(cur.id, syms[cur.next].id)); ok {
 				h.push(mergeCand{candKey(m.rank, pos), m.id})
 			}
 		}
@@ -349,11 +413,12 @@ func parseBPE(raw json.RawMessage, path string) (*bpe, error) {
 			b.byteIDs[i] = id
 		}
 	}
+	b.inMerge = make([]bool, b.size())
 	pairs, err := parseMerges(v.Merges)
 	if err != nil {
 		return nil, bad(err)
 	}
-	b.merges = make(map[uint64]bpeMerge, len(pairs))
+	b.merges = newMergeTable(len(pairs))
 	for rank, p := range pairs {
 		a, ok := v.Vocab[p[0]]
 		if !ok {
@@ -371,12 +436,14 @@ func parseBPE(raw json.RawMessage, path string) (*bpe, error) {
 		if !ok {
 			return nil, bad(fmt.Errorf("merges[%d]: merged token %q is not in the vocabulary", rank, merged))
 		}
-		b.merges[pairKey(int32(a), int32(c))] = bpeMerge{int32(rank), int32(id)}
+		b.merges.put(pairKey(int32(a), int32(c)), bpeMerge{int32(rank), int32(id)})
+		b.inMerge[a], b.inMerge[c] = true, true
 	}
-	b.inMerge = make([]bool, b.size())
-	for k := range b.merges {
-		b.inMerge[int32(k>>32)] = true
-		b.inMerge[int32(uint32(k))] = true
+	for r := range b.runeIDs {
+		b.runeIDs[r] = -1
+		if id, ok := v.Vocab[string(rune(r))]; ok {
+			b.runeIDs[r] = int32(id)
+		}
 	}
 	return b, nil
 }

@@ -51,7 +51,17 @@ type DecodeOption func(*decodeConfig)
 func SkipSpecialTokens(v bool) DecodeOption { return func(c *decodeConfig) { c.skipSpecial = v } }
 
 // Encode returns the ids of text, with the post-processor's special tokens.
-func (h *HF) Encode(text string) []int { return h.EncodeWith(text).IDs }
+func (h *HF) Encode(text string) []int {
+	enc := h.encodeSeq(text)
+	if h.post != nil {
+		enc = h.post.process(enc, nil, true)
+	}
+	ids := make([]int, len(enc.toks))
+	for i, t := range enc.toks {
+		ids[i] = t.id
+	}
+	return ids
+}
 
 // EncodeWithTokens returns the ids of text and their token strings.
 func (h *HF) EncodeWithTokens(text string, opts ...EncodeOption) ([]int, []string) {
@@ -103,10 +113,7 @@ func export(enc *encoding) Encoding {
 func (h *HF) encodeSeq(text string) *encoding {
 	text = validString(text)
 	toks := make([]token, 0, len(text)/3+4)
-	var c encodeCtx
-	if _, ok := h.pre.(byteLevelPre); ok {
-		c.arena.Grow(len(text) + len(text)/4 + 16)
-	}
+	c := encodeCtx{hint: len(text)}
 	emit := func(q piece) { toks = h.model.tokenize(toks, q.text) }
 	for _, sp := range h.added.extract(text, h.norm) {
 		if sp.tok >= 0 {

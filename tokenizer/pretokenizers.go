@@ -24,13 +24,21 @@ type encodeCtx struct {
 	// strings.Builder stay valid as it grows, which saves an allocation
 	// per piece.
 	arena strings.Builder
+	hint  int // input length, to size the arena
 }
 
 // byteLevel maps every byte of s to its printable rune.
 func (c *encodeCtx) byteLevel(s string) string {
+	if c.arena.Cap() == 0 {
+		c.arena.Grow(c.hint + c.hint/4 + 16)
+	}
 	start := c.arena.Len()
 	for i := 0; i < len(s); i++ {
-		c.arena.WriteString(byteToStr[s[i]])
+		if b := s[i]; b > ' ' && b < 0x7F {
+			c.arena.WriteByte(b)
+		} else {
+			c.arena.WriteString(byteToStr[b])
+		}
 	}
 	return c.arena.String()[start:]
 }
