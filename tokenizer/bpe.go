@@ -143,7 +143,7 @@ type bpe struct {
 	vocabR       vocabTable
 	merges       *mergeTable
 	runeIDs      [512]int32 // id of the one-rune token string(r) for r < 512, -1: none
-	unkID        int // -1: none
+	unkID        int        // -1: none
 	prefix       string
 	suffix       string
 	fuseUnk      bool
