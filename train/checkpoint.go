@@ -49,7 +49,13 @@ var testHookBeforeSwap func(tmp string) error
 // then replaces dir in one step (on Linux an atomic exchange of the two directories; elsewhere two
 // renames), and the old checkpoint is removed only after the new one is in place. A failed save
 // leaves the previous checkpoint untouched and removes its temporary directory.
-func SaveCheckpoint(dir string, model any, modelConfig []byte, opt Optimizer, optState []*mx.Array, st TrainerState) (err error) {
+func SaveCheckpoint(dir string, model any, modelConfig []byte, opt Optimizer, optState []*mx.Array, st TrainerState) error {
+	return saveCheckpoint(dir, model, modelConfig, opt, optState, st, nil)
+}
+
+// saveCheckpoint is SaveCheckpoint with extra files (name → contents) written beside the others,
+// such as the tokenizer a model was trained with.
+func saveCheckpoint(dir string, model any, modelConfig []byte, opt Optimizer, optState []*mx.Array, st TrainerState, extra map[string][]byte) (err error) {
 	params := nn.Parameters(model)
 	tensors := make([]safetensors.Tensor, len(params))
 	for i, p := range params {
@@ -115,6 +121,14 @@ func SaveCheckpoint(dir string, model any, modelConfig []byte, opt Optimizer, op
 	}
 	if err := writeFileSync(filepath.Join(tmp, TrainerStateFile), append(stateJSON, '\n')); err != nil {
 		return err
+	}
+	for name, data := range extra {
+		if name != filepath.Base(name) || name == ModelConfigFile || name == ModelFile || name == OptimizerFile || name == TrainerStateFile {
+			return fmt.Errorf("extra checkpoint file name %q is not allowed", name)
+		}
+		if err := writeFileSync(filepath.Join(tmp, name), data); err != nil {
+			return err
+		}
 	}
 	if testHookBeforeSwap != nil {
 		if err := testHookBeforeSwap(tmp); err != nil {

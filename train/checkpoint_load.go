@@ -181,7 +181,7 @@ func (t *Trainer) SaveCheckpoint(dir string, data BatchSource) error {
 	if r, ok := data.(Resumable); ok && data != nil {
 		st.DataState = r.State()
 	}
-	return SaveCheckpoint(dir, t.Model, t.ModelConfig, t.Optimizer, t.optState, st)
+	return saveCheckpoint(dir, t.Model, t.ModelConfig, t.Optimizer, t.optState, st, t.ExtraFiles)
 }
 
 // LoadCheckpoint restores the model's parameters, the optimizer state and the trainer's counters

@@ -53,6 +53,9 @@ type Trainer struct {
 	EvalData func() BatchSource
 	// ModelConfig is written as config.json into checkpoints (the model's JSON config).
 	ModelConfig json.RawMessage
+	// ExtraFiles are written into every checkpoint beside the standard files (name → contents),
+	// e.g. the tokenizer the model was trained with.
+	ExtraFiles map[string][]byte
 	// FlopsPerToken is the training cost of one token for FLOP budgets and the flops metric;
 	// 0 means 6 × the model's parameter count (the usual dense-transformer estimate).
 	FlopsPerToken float64
