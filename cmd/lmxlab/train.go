@@ -21,11 +21,11 @@ import (
 
 type trainFlags struct {
 	arch, configFile, dataName, tok, out, resume, device, dtype, schedule, optimizer string
-	sizes                                                                           sizeFlags
-	steps, warmup, evalInterval, evalBatches, samples, sampleTokens, accum        int
-	timeBudget, lr, weightDecay, valFraction, clip, dropout, temperature          float64
-	seed                                                                            int64
-	asJSON, noCompile                                                               bool
+	sizes                                                                            sizeFlags
+	steps, warmup, evalInterval, evalBatches, samples, sampleTokens, accum           int
+	timeBudget, lr, weightDecay, valFraction, clip, dropout, temperature             float64
+	seed                                                                             int64
+	asJSON, noCompile                                                                bool
 }
 
 func init() {
