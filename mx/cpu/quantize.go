@@ -240,42 +240,43 @@ func (w *qmatrix[T]) axpyCols(x, out []T, m int) {
 	})
 }
 
-// sum is Σ a[i] with eight partial sums.
+// sum is Σ a[i] with four partial sums (scalars, so they stay in registers).
 func sum[T float](a []T) T {
-	var s [8]T
-	for len(a) >= 8 {
-		a8 := (*[8]T)(a)
-		for j := range s {
-			s[j] += a8[j]
-		}
-		a = a[8:]
+	var s0, s1, s2, s3 T
+	for len(a) >= 4 {
+		a4 := (*[4]T)(a)
+		s0 += a4[0]
+		s1 += a4[1]
+		s2 += a4[2]
+		s3 += a4[3]
+		a = a[4:]
 	}
 	for _, v := range a {
-		s[0] += v
+		s0 += v
 	}
-	return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))
+	return (s0 + s1) + (s2 + s3)
 }
 
-// dot is Σ a[i]·b[i] with eight partial sums.
+// dot is Σ a[i]·b[i] with eight partial sums (scalars, so they stay in registers).
 func dot[T float](a, b []T) T {
-	var s [8]T
+	var s0, s1, s2, s3, s4, s5, s6, s7 T
 	for len(a) >= 8 && len(b) >= 8 {
 		a8, b8 := (*[8]T)(a), (*[8]T)(b)
-		s[0] += a8[0] * b8[0]
-		s[1] += a8[1] * b8[1]
-		s[2] += a8[2] * b8[2]
-		s[3] += a8[3] * b8[3]
-		s[4] += a8[4] * b8[4]
-		s[5] += a8[5] * b8[5]
-		s[6] += a8[6] * b8[6]
-		s[7] += a8[7] * b8[7]
+		s0 += a8[0] * b8[0]
+		s1 += a8[1] * b8[1]
+		s2 += a8[2] * b8[2]
+		s3 += a8[3] * b8[3]
+		s4 += a8[4] * b8[4]
+		s5 += a8[5] * b8[5]
+		s6 += a8[6] * b8[6]
+		s7 += a8[7] * b8[7]
 		a, b = a[8:], b[8:]
 	}
 	b = b[:len(a)]
 	for i, v := range a {
-		s[0] += v * b[i]
+		s0 += v * b[i]
 	}
-	return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))
+	return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
 }
 
 // axpy is y += a·x.
