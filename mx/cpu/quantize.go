@@ -6,12 +6,13 @@ import (
 )
 
 // QuantizedMatmul multiplies by a weight stored with affine quantization (see mx.Quantize)
-// without ever dequantizing the whole matrix: blocks of the weight are dequantized into a
-// scratch buffer and multiplied at once. With few rows of x (decoding), each goroutine owns a
-// range of outputs and works through its own small blocks with dot products or axpys; with many,
-// blocks are taken one after the other, dequantized in parallel and multiplied by the blocked
-// GEMM, which parallelizes itself. Arithmetic is in float32 (float64 when x is float64), and every
-// output element is accumulated by one goroutine in a fixed order.
+// without ever dequantizing the whole matrix. With few rows of x (decoding), each goroutine owns
+// a range of outputs and decodes the integers of one group at a time (through a byte lookup
+// table), applying the group's scale and bias to per-group dot products or axpys. With many rows,
+// blocks of the weight (a few MiB) are taken one after the other, dequantized in parallel into a
+// scratch buffer and multiplied by the blocked GEMM, which parallelizes itself. Arithmetic is in
+// float32 (float64 when x is float64), and every output element is accumulated by one goroutine
+// in a fixed order.
 
 func init() { defKernel(quantizedMatmulKernel) }
 

@@ -92,8 +92,9 @@ func Bits(key *mx.Array, shape []int) *mx.Array {
 }
 
 // Split derives n new keys from key (nil: the default key), returned as an [n, 2] array; take
-// them apart with At. The keys are words of key's stream, so they are independent of one another
-// and of the key itself, which should not be used again.
+// them apart with At. The new keys are the first 2n words of key's stream, which makes their
+// streams statistically independent of one another; key itself should not be drawn from again,
+// since its draws would begin with those same words.
 func Split(key *mx.Array, n int) *mx.Array {
 	if n < 0 {
 		panic(fmt.Sprintf("random.Split: negative count %d", n))
