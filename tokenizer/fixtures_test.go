@@ -80,3 +80,28 @@ func TestFixtures(t *testing.T) {
 		})
 	}
 }
+
+// TestConcurrentEncode encodes from several goroutines at once (run with
+// -race to check the caches and the regex machine pool).
+func TestConcurrentEncode(t *testing.T) {
+	for _, path := range fixtureFiles(t) {
+		f, tok := loadFixture(t, path)
+		done := make(chan bool)
+		for g := 0; g < 4; g++ {
+			go func() {
+				defer func() { done <- true }()
+				for i := 0; i < 20; i++ {
+					for _, c := range f.Cases {
+						if ids := tok.Encode(c.Text); len(ids) != len(c.IDs) {
+							t.Errorf("%q: %d ids, want %d", c.Text, len(ids), len(c.IDs))
+							return
+						}
+					}
+				}
+			}()
+		}
+		for g := 0; g < 4; g++ {
+			<-done
+		}
+	}
+}

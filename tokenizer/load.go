@@ -155,6 +155,10 @@ type Config struct {
 	ModelMaxLength float64
 	// AddedTokensDecoder is the "added_tokens_decoder" table.
 	AddedTokensDecoder map[int]AddedToken
+
+	// nulls records the special tokens set to null explicitly ("the
+	// model has none").
+	nulls map[string]bool
 }
 
 // ParseConfig reads a tokenizer_config.json.
@@ -180,9 +184,13 @@ func ParseConfig(data []byte) (*Config, error) {
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return nil, fmt.Errorf("invalid JSON: %v", err)
 	}
-	c := &Config{AddBOSToken: raw.AddBOSToken, AddEOSToken: raw.AddEOSToken, ModelMaxLength: raw.ModelMaxLength}
+	c := &Config{AddBOSToken: raw.AddBOSToken, AddEOSToken: raw.AddEOSToken, ModelMaxLength: raw.ModelMaxLength,
+		nulls: map[string]bool{}}
 	var err error
 	tok := func(r json.RawMessage, name string) string {
+		if string(r) == "null" {
+			c.nulls[name] = true
+		}
 		if err != nil || len(r) == 0 || string(r) == "null" {
 			return ""
 		}
@@ -234,6 +242,7 @@ func (h *HF) applyConfig(c *Config) {
 		if name == "" {
 			return
 		}
+		*dst = -1
 		if id, ok := h.TokenToID(name); ok {
 			*dst = id
 		}
@@ -242,4 +251,9 @@ func (h *HF) applyConfig(c *Config) {
 	set(&h.eos, c.EOSToken)
 	set(&h.unk, c.UNKToken)
 	set(&h.pad, c.PADToken)
+	for name, dst := range map[string]*int{"bos_token": &h.bos, "eos_token": &h.eos, "unk_token": &h.unk, "pad_token": &h.pad} {
+		if c.nulls[name] {
+			*dst = -1
+		}
+	}
 }

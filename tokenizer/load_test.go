@@ -165,6 +165,9 @@ func TestLoadDirectoryAndConfig(t *testing.T) {
 	if h.Config().AddedTokensDecoder[1].Content != "<s>" {
 		t.Error("added_tokens_decoder not read")
 	}
+	if id, ok := h.PAD(); ok {
+		t.Errorf("pad_token is null but PAD = %d", id)
+	}
 	if err := os.WriteFile(filepath.Join(dir, "tokenizer_config.json"), []byte(`{"bos_token": 5}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
