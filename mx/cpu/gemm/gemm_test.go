@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"testing"
+	"time"
 )
 
 // refGemm is the float64 triple-loop reference. It returns the result and,
@@ -358,4 +359,44 @@ func TestValidation(t *testing.T) {
 	mustPanic("overlapping C", func() {
 		SgemmBatched(false, false, 2, 2, 2, 1, s, 2, 0, s, 2, 0, 0, s, 2, 3, 2)
 	})
+}
+
+// TestConcurrentCallers runs many products at once from several goroutines
+// (exercising the helper pool, including jobs taken back by their callers)
+// and checks each against a single-threaded run.
+func TestConcurrentCallers(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	const m, n, k = 150, 70, 90
+	a := randSlice[float32](r, m*k)
+	b := randSlice[float32](r, k*n)
+	old := runtime.GOMAXPROCS(1)
+	want := make([]float32, m*n)
+	Sgemm(false, false, m, n, k, 1, a, k, b, n, 0, want, n)
+	runtime.GOMAXPROCS(max(old, 2))
+	defer runtime.GOMAXPROCS(old)
+	const callers, rounds = 6, 30
+	errs := make(chan error, callers)
+	for g := 0; g < callers; g++ {
+		go func() {
+			c := make([]float32, m*n)
+			for i := 0; i < rounds; i++ {
+				Sgemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
+				for j := range c {
+					if math.Float32bits(c[j]) != math.Float32bits(want[j]) {
+						errs <- fmt.Errorf("round %d: element %d = %v, want %v", i, j, c[j], want[j])
+						return
+					}
+				}
+				if i%7 == 3 {
+					time.Sleep(time.Duration(i) * 100 * time.Microsecond) // let helpers park
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for g := 0; g < callers; g++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
 }

@@ -2,7 +2,7 @@ package gemm
 
 import (
 	"runtime"
-	"sync"
+	"sync/atomic"
 )
 
 // Work partition. A batched product is cut into units: each of the batch
@@ -116,18 +116,31 @@ func run[T float](cfg *config[T], p *problem[T]) {
 	// Copy the problem so that only this branch makes it escape to the heap.
 	q := new(problem[T])
 	*q = *p
-	var wg sync.WaitGroup
-	wg.Add(sp.workers - 1)
+	type dispatched struct {
+		h  *helper
+		fn *func()
+	}
+	var buf [8]dispatched
+	jobs := buf[:0]
+	var pending atomic.Int32
+	pending.Store(int32(sp.workers - 1))
 	for w := 1; w < sp.workers; w++ {
 		lo, hi := w*units/sp.workers, (w+1)*units/sp.workers
 		fn := func() {
 			runUnits(cfg, q, sp, lo, hi)
-			wg.Done()
+			pending.Add(-1)
 		}
-		goHelper(&fn)
+		jobs = append(jobs, dispatched{goHelper(&fn), &fn})
 	}
 	runUnits(cfg, q, sp, 0, units/sp.workers)
-	wg.Wait()
+	// Run any share whose helper has not started yet.
+	for _, j := range jobs {
+		if j.h.job.CompareAndSwap(j.fn, nil) {
+			(*j.fn)()
+			j.h.release()
+		}
+	}
+	waitZero(&pending)
 }
 
 // runUnits computes units [lo, hi) of the partition on the calling
