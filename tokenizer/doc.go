@@ -22,8 +22,8 @@
 //     and tokens with normalized=true are matched on the normalized text.
 //  2. Normalizer ("normalizer"): Unicode normalization (NFC, NFD, NFKC,
 //     NFKD), Lowercase, Prepend, Replace, Strip, StripAccents, Nmt,
-//     ByteLevel, BertNormalizer and Sequence, applied to the text between
-//     added tokens.
+//     ByteLevel, BertNormalizer, Precompiled (SentencePiece's charsmap) and
+//     Sequence, applied to the text between added tokens.
 //  3. Pre-tokenizer ("pre_tokenizer"): splits the text into words:
 //     ByteLevel (GPT-2's regex and byte-to-rune mapping), Split (a string or
 //     Oniguruma regex with a split behavior), Metaspace, Whitespace,
@@ -47,10 +47,11 @@
 // A tokenizer_config.json beside tokenizer.json, when present, supplies the
 // BOS/EOS/UNK/PAD token names and the chat template.
 //
-// Not supported (Load fails naming the component): the Precompiled
-// normalizer of SentencePiece conversions, the UnicodeScripts pre-tokenizer
-// and BPE dropout (ignored: encoding is deterministic). Truncation and
-// padding settings are ignored.
+// Not supported: the UnicodeScripts pre-tokenizer (Load fails naming the
+// component) and BPE dropout (ignored: encoding is deterministic).
+// Truncation and padding settings are ignored. Offsets are not computed;
+// the Metaspace "first" prepend scheme treats a piece as first when it
+// starts the input and no added token precedes it.
 package tokenizer
 
 // Tokenizer is what lmxlab needs from a tokenizer.

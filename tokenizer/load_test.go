@@ -107,8 +107,11 @@ func TestLoadErrors(t *testing.T) {
 			m["decoder"] = obj(`{"add_prefix_space": true}`)
 		}), []string{"decoder", "missing field type"}},
 		{"precompiled", mutate(t, base, func(m map[string]any) {
-			m["normalizer"] = obj(`{"type": "Precompiled", "precompiled_charsmap": ""}`)
-		}), []string{"normalizer (Precompiled)", "not supported"}},
+			m["normalizer"] = obj(`{"type": "Precompiled", "precompiled_charsmap": "AAE="}`)
+		}), []string{"normalizer (Precompiled)", "precompiled_charsmap"}},
+		{"unicode scripts", mutate(t, base, func(m map[string]any) {
+			m["pre_tokenizer"] = obj(`{"type": "UnicodeScripts"}`)
+		}), []string{"pre_tokenizer (UnicodeScripts)", "unknown pre-tokenizer"}},
 	}
 	dir := t.TempDir()
 	for _, c := range cases {

@@ -262,7 +262,20 @@ func parseNormalizer(raw json.RawMessage, path string) (normalizer, error) {
 		}
 		return seq, nil
 	case "Precompiled":
-		return nil, bad(fmt.Errorf("the SentencePiece precompiled charsmap normalizer is not supported"))
+		var v struct {
+			Charsmap *string `json:"precompiled_charsmap"`
+		}
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return nil, bad(err)
+		}
+		if v.Charsmap == nil || *v.Charsmap == "" {
+			return normalizerSeq(nil), nil // no rules
+		}
+		p, err := parsePrecompiled(*v.Charsmap)
+		if err != nil {
+			return nil, bad(err)
+		}
+		return p, nil
 	}
 	return nil, componentError(path, typ, fmt.Errorf("unknown normalizer type %q", typ))
 }
