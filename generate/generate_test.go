@@ -38,10 +38,10 @@ func TestTopPKeepsTheCrossingToken(t *testing.T) {
 		topP float64
 		keep []bool
 	}{
-		{0.5, []bool{true, false, false, false}},
+		{0.45, []bool{true, false, false, false}},
 		{0.6, []bool{true, true, false, false}},
-		{0.8, []bool{true, true, false, false}},
-		{0.81, []bool{true, true, true, false}},
+		{0.78, []bool{true, true, false, false}},
+		{0.82, []bool{true, true, true, false}},
 		{0.99, []bool{true, true, true, true}},
 	}
 	for _, c := range cases {
