@@ -172,15 +172,11 @@ func (b *bpe) tokenize(dst []token, word string) []token {
 	if t, ok := b.cache.get(word); ok {
 		return append(dst, t...)
 	}
-	syms := b.mergeWord(word)
 	start := len(dst)
-	for _, s := range syms {
-		if s.size > 0 {
-			v, _ := b.vocabR.get(int(s.id))
-			dst = append(dst, token{int(s.id), v})
-		}
+	dst = b.mergeWord(dst, word)
+	if len(word) < cacheMaxWordLen {
+		b.cache.put(word, append([]token(nil), dst[start:]...))
 	}
-	b.cache.put(word, append([]token(nil), dst[start:]...))
 	return dst
 }
 
@@ -188,12 +184,26 @@ type bpeSym struct {
 	id, prev, next, size int32
 }
 
+// longWord is the length past which mergeWord merges and emits the part
+// before each unmergeable symbol as soon as it meets one, so that its
+// buffers stay small.
+const longWord = 256
+
 // mergeWord splits w into symbols (chars, byte-fallback bytes or unknown
-// runs) and applies the merges, lowest rank first and leftmost first among
-// equal ranks.
-func (b *bpe) mergeWord(w string) []bpeSym {
-	syms := make([]bpeSym, 0, len(w))
+// runs), applies the merges, lowest rank first and leftmost first among
+// equal ranks, and appends the resulting tokens to dst.
+func (b *bpe) mergeWord(dst []token, w string) []token {
+	var local [64]bpeSym
+	syms := local[:0]
+	var h mergeHeap
+	long := len(w) > longWord && b.merges.n > 0
 	add := func(id int, size int) {
+		if long && !b.inMerge[id] && len(syms) > 0 {
+			// A symbol in no merge pair is never merged: what comes
+			// before it is final once merged.
+			dst = b.flush(dst, syms, &h)
+			syms = syms[:0]
+		}
 		n := int32(len(syms))
 		if n > 0 {
 			syms[n-1].next = n
@@ -264,23 +274,32 @@ func (b *bpe) mergeWord(w string) []bpeSym {
 	if pendingUnk {
 		add(b.unkID, unkLen)
 	}
-	if b.merges.n == 0 || len(syms) < 2 {
-		return syms
-	}
-	// A symbol that is in no merge pair never changes and is never merged
-	// with a neighbour, so it cuts the word into parts that merge
-	// independently (this keeps the heap small for long words).
-	var h mergeHeap
-	seg := 0
-	for i := 0; i <= len(syms); i++ {
-		if i == len(syms) || !b.inMerge[syms[i].id] {
-			if i-seg >= 2 {
-				b.mergeRange(syms, seg, i, &h)
+	return b.flush(dst, syms, &h)
+}
+
+// flush merges syms and appends the surviving symbols as tokens.
+func (b *bpe) flush(dst []token, syms []bpeSym, h *mergeHeap) []token {
+	if b.merges.n > 0 && len(syms) >= 2 {
+		// A symbol that is in no merge pair never changes and is never
+		// merged with a neighbour, so it cuts the word into parts that
+		// merge independently (this keeps the heap small).
+		seg := 0
+		for i := 0; i <= len(syms); i++ {
+			if i == len(syms) || !b.inMerge[syms[i].id] {
+				if i-seg >= 2 {
+					b.mergeRange(syms, seg, i, h)
+				}
+				seg = i + 1
 			}
-			seg = i + 1
 		}
 	}
-	return syms
+	for _, s := range syms {
+		if s.size > 0 {
+			v, _ := b.vocabR.get(int(s.id))
+			dst = append(dst, token{int(s.id), v})
+		}
+	}
+	return dst
 }
 
 // mergeRange applies the merges to syms[lo:hi].

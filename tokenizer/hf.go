@@ -100,6 +100,7 @@ func (h *HF) EncodePair(a, b string, opts ...EncodeOption) Encoding {
 }
 
 func export(enc *encoding) Encoding {
+	enc.meta()
 	out := Encoding{IDs: make([]int, len(enc.toks)), Tokens: make([]string, len(enc.toks)),
 		TypeIDs: enc.typeIDs, SpecialTokensMask: enc.special}
 	for i, t := range enc.toks {

@@ -6,7 +6,8 @@ import (
 	"strings"
 )
 
-// encoding is a token sequence in the making.
+// encoding is a token sequence in the making. typeIDs and special are nil
+// while every token has type id 0 and is not special.
 type encoding struct {
 	toks    []token
 	typeIDs []int
@@ -14,21 +15,41 @@ type encoding struct {
 }
 
 func newEncoding(toks []token, typeID int, special bool) *encoding {
-	e := &encoding{toks: toks, typeIDs: make([]int, len(toks)), special: make([]bool, len(toks))}
-	for i := range toks {
-		e.typeIDs[i] = typeID
-		e.special[i] = special
+	e := &encoding{toks: toks}
+	if typeID != 0 || special {
+		e.meta()
+		for i := range e.toks {
+			e.typeIDs[i], e.special[i] = typeID, special
+		}
 	}
 	return e
 }
 
+// meta allocates typeIDs and special.
+func (e *encoding) meta() {
+	if e.typeIDs == nil {
+		e.typeIDs = make([]int, len(e.toks), cap(e.toks))
+		e.special = make([]bool, len(e.toks), cap(e.toks))
+	}
+}
+
 func (e *encoding) append(o *encoding) {
+	if e.typeIDs == nil && o.typeIDs == nil {
+		e.toks = append(e.toks, o.toks...)
+		return
+	}
+	e.meta()
+	o.meta()
 	e.toks = append(e.toks, o.toks...)
 	e.typeIDs = append(e.typeIDs, o.typeIDs...)
 	e.special = append(e.special, o.special...)
 }
 
 func (e *encoding) setTypeID(t int) {
+	if t == 0 && e.typeIDs == nil {
+		return
+	}
+	e.meta()
 	for i := range e.typeIDs {
 		e.typeIDs[i] = t
 	}
@@ -93,11 +114,11 @@ func (t *templateProcessor) process(a, b *encoding, addSpecial bool) *encoding {
 			continue
 		}
 		sp := t.specials[p.special]
+		toks := make([]token, len(sp.ids))
 		for i, id := range sp.ids {
-			out.toks = append(out.toks, token{id, sp.tokens[i]})
-			out.typeIDs = append(out.typeIDs, p.typeID)
-			out.special = append(out.special, true)
+			toks[i] = token{id, sp.tokens[i]}
 		}
+		out.append(newEncoding(toks, p.typeID, true))
 	}
 	return out
 }
