@@ -47,6 +47,15 @@ func TestPretokenizerPatterns(t *testing.T) {
 		{o200k, "HelloWorld don't", []string{"Hello", "World", " don't"}},
 		{o200k, "path/to/file", []string{"path", "/to", "/file"}},
 		{`\w+|[^\w\s]+`, "Hey, friend!  héllo_1", []string{"Hey", ",", "friend", "!", "héllo_1"}},
+		// Qwen2: one digit at a time.
+		{`(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`,
+			"x 123", []string{"x", " ", "1", "2", "3"}},
+		// DeepSeek-V3's word split.
+		{"[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\r\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+| ?[\\p{P}\\p{S}]+[\r\n]*|\\s*[\r\n]+|\\s+(?!\\S)|\\s+",
+			"Hello, world!\n.net", []string{"Hello", ",", " world", "!\n", ".net"}},
+		{`[一-龥぀-ゟ゠-ヿ]+`, "ab中文カナx", []string{"中文カナ"}},
+		// BLOOM: a class nested in a negated class.
+		{` ?[^(\s|[.,!?…。，、।۔،])]+`, "Hello, world. 中文。x", []string{"Hello", " world", " 中文", "x"}},
 	}
 	for _, c := range cases {
 		re := MustCompile(c.pat)
