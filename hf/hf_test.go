@@ -1,6 +1,7 @@
 package hf
 
 import (
+	"github.com/lmxlab/lmxlab/internal/testenv"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,23 +11,7 @@ import (
 // sharedDir finds the shared folder: $LMXLAB_SHARED, else ../shared beside the repository root.
 func sharedDir(t *testing.T) string {
 	t.Helper()
-	if d := os.Getenv("LMXLAB_SHARED"); d != "" {
-		return d
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = parent
-	}
+	return testenv.SharedDir(t)
 }
 
 func fixture(t *testing.T, name string) string {

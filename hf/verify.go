@@ -3,6 +3,7 @@ package hf
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/lmxlab/lmxlab/models"
 	"github.com/lmxlab/lmxlab/mx"
@@ -53,7 +54,7 @@ func Verify(dir, refPath string, tol float64) (Report, error) {
 	}
 	rep := Report{Model: m.Config.Name, Tolerance: tol, Params: m.NumParams()}
 	got := m.Forward(mx.AsType(ids, mx.Int32), models.ForwardOptions{})
-	if !equalShape(got.Shape(), want.Shape()) {
+	if !slices.Equal(got.Shape(), want.Shape()) {
 		return rep, fmt.Errorf("logits have shape %v, reference %v", got.Shape(), want.Shape())
 	}
 	g, w := got.Float32s(), want.Float32s()
@@ -100,16 +101,4 @@ func GreedyDecode(m *models.LanguageModel, prompt []int, n int) []int {
 		input = mx.FromSlice([]int{t}, 1, 1)
 	}
 	return out
-}
-
-func equalShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

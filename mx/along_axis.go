@@ -2,6 +2,7 @@ package mx
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/lmxlab/lmxlab/mx/prim"
 )
@@ -48,7 +49,7 @@ func AddAlongAxis(a, indices, values *Array, axis int) *Array {
 
 func putAlongAxis(op string, a, indices, values *Array, axis int, add bool) *Array {
 	ax, aShape, iShape := alongAxisShapes(op, a, indices, axis)
-	if !slicesEqual(aShape, a.shape) {
+	if !slices.Equal(aShape, a.shape) {
 		panic(fmt.Sprintf("mx.%s: indices %v would broadcast the array %v", op, indices.shape, a.shape))
 	}
 	indices = BroadcastTo(indices, iShape...)

@@ -3,6 +3,7 @@ package mx
 import (
 	"fmt"
 	"reflect"
+	"slices"
 
 	"github.com/lmxlab/lmxlab/mx/prim"
 )
@@ -49,7 +50,7 @@ func vjp(f func(args ...*Array) []*Array, primals []*Array, seed func(outputs []
 		if c == nil {
 			continue
 		}
-		if !slicesEqual(c.shape, o.shape) {
+		if !slices.Equal(c.shape, o.shape) {
 			panic(fmt.Sprintf("mx.VJP: cotangent %d has shape %v, output has %v", i, c.shape, o.shape))
 		}
 		cot[o] = accumulate(cot[o], AsType(c, o.dtype))
@@ -111,7 +112,7 @@ func backprop(outputs, tracers []*Array, cot map[*Array]*Array) {
 		for j, in := range a.inputs {
 			if j < len(grads) && grads[j] != nil && depends[in] {
 				g := grads[j]
-				if !slicesEqual(g.shape, in.shape) {
+				if !slices.Equal(g.shape, in.shape) {
 					panic(fmt.Sprintf("mx.VJP: rule of %s gave shape %v for input %d of shape %v", a.op.Name(), g.shape, j, in.shape))
 				}
 				if g.dtype != in.dtype {
@@ -176,14 +177,5 @@ func Grad(f func(args ...*Array) *Array, argnums ...int) func(args ...*Array) []
 	}
 }
 
-func slicesEqual(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
+// slicesEqual compares shapes (kept for files that still use the old name).
+func slicesEqual(a, b []int) bool { return slices.Equal(a, b) }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -62,7 +63,7 @@ func assertClose(t *testing.T, what string, got, want []float64, atol, rtol floa
 // assertShape fails if a's shape differs from want.
 func assertShape(t *testing.T, what string, a *Array, want ...int) {
 	t.Helper()
-	if !slicesEqual(a.Shape(), want) {
+	if !slices.Equal(a.Shape(), want) {
 		t.Fatalf("%s: shape %v, want %v", what, a.Shape(), want)
 	}
 }
@@ -87,7 +88,7 @@ func checkGrad(t *testing.T, what string, f func(args ...*Array) *Array, args ..
 	for gi, ai := range argnums {
 		x := args[ai].Float64s()
 		got := grads[gi].Float64s()
-		if !slicesEqual(grads[gi].Shape(), args[ai].Shape()) {
+		if !slices.Equal(grads[gi].Shape(), args[ai].Shape()) {
 			t.Fatalf("%s: gradient %d has shape %v, argument %v", what, ai, grads[gi].Shape(), args[ai].Shape())
 		}
 		for j := range x {

@@ -44,7 +44,7 @@ func ScatterAdd(a, indices, updates *Array, axis int) *Array {
 		panic(fmt.Sprintf("mx.ScatterAdd: cannot add at indices %v into the empty axis %d of shape %v", indices.shape, axis, a.shape))
 	}
 	want := slices.Concat(a.shape[:ax], []int{k}, a.shape[ax+1:])
-	if updates.NDim() > len(want) || !slicesEqual(BroadcastShapes("ScatterAdd", updates.shape, want), want) {
+	if updates.NDim() > len(want) || !slices.Equal(BroadcastShapes("ScatterAdd", updates.shape, want), want) {
 		panic(fmt.Sprintf("mx.ScatterAdd: updates %v do not fit %v (array %v, indices %v, axis %d)", updates.shape, want, a.shape, indices.shape, axis))
 	}
 	updates = BroadcastTo(AsType(updates, a.dtype), want...)

@@ -77,7 +77,7 @@ func sliceOf(a *Array, first, steps, shape []int) *Array {
 			steps[i] = 1
 		}
 	}
-	if slicesEqual(shape, a.shape) && !slices.ContainsFunc(first, func(i int) bool { return i != 0 }) &&
+	if slices.Equal(shape, a.shape) && !slices.ContainsFunc(first, func(i int) bool { return i != 0 }) &&
 		!slices.ContainsFunc(steps, func(s int) bool { return s != 1 }) {
 		return a
 	}
@@ -115,7 +115,7 @@ func SliceAxis(a *Array, axis, start, stop int) *Array {
 // which is converted to a's dtype and broadcast to the window's shape.
 func SliceUpdate(a, update *Array, start, stop, step []int) *Array {
 	first, steps, window, _ := sliceWindow("SliceUpdate", a.shape, start, stop, step)
-	if update.NDim() > len(window) || !slicesEqual(BroadcastShapes("SliceUpdate", update.shape, window), window) {
+	if update.NDim() > len(window) || !slices.Equal(BroadcastShapes("SliceUpdate", update.shape, window), window) {
 		panic(fmt.Sprintf("mx.SliceUpdate: update %v does not fit the window %v of %v", update.shape, window, a.shape))
 	}
 	update = BroadcastTo(AsType(update, a.dtype), window...)
@@ -172,7 +172,7 @@ func Stack(arrays []*Array, axis int) *Array {
 	ax := normAxis("Stack", axis, arrays[0].NDim()+1)
 	ins := make([]*Array, len(arrays))
 	for i, a := range arrays {
-		if !slicesEqual(a.shape, arrays[0].shape) {
+		if !slices.Equal(a.shape, arrays[0].shape) {
 			shapes := make([][]int, len(arrays))
 			for j, b := range arrays {
 				shapes[j] = b.shape

@@ -3,6 +3,7 @@ package mx
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -79,7 +80,7 @@ func TestPySliceMatchesPython(t *testing.T) {
 		for i := 0; i < count; i++ {
 			got = append(got, first+i*c.step)
 		}
-		if !slicesEqual(got, c.want) || !slicesEqual(ref, c.want) {
+		if !slices.Equal(got, c.want) || !slices.Equal(ref, c.want) {
 			t.Fatalf("range(%d)[%d:%d:%d]: pySlice %v, reference %v, want %v", c.n, c.start, c.stop, c.step, got, ref, c.want)
 		}
 	}

@@ -2,6 +2,7 @@ package mx
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/lmxlab/lmxlab/mx/prim"
 )
@@ -16,7 +17,7 @@ func CrossEntropy(logits, targets *Array) *Array {
 		panic(fmt.Sprintf("mx.CrossEntropy: logits must have a class axis, got shape %v", logits.shape))
 	}
 	lead := logits.shape[:logits.NDim()-1]
-	if !slicesEqual(targets.shape, lead) {
+	if !slices.Equal(targets.shape, lead) {
 		panic(fmt.Sprintf("mx.CrossEntropy: targets of shape %v for logits of shape %v (want %v)", targets.shape, logits.shape, lead))
 	}
 	if !targets.dtype.IsInteger() {

@@ -2,6 +2,7 @@ package mx
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/lmxlab/lmxlab/mx/prim"
 )
@@ -88,7 +89,7 @@ func checkQuantized(op string, wq, scales, biases *Array, groupSize, bits int) i
 	nd := len(wq.shape)
 	k := wq.shape[nd-1] * 32 / bits
 	want := concatInts(wq.shape[:nd-1], k/groupSize)
-	if k%groupSize != 0 || !slicesEqual(scales.shape, want) || !slicesEqual(biases.shape, want) {
+	if k%groupSize != 0 || !slices.Equal(scales.shape, want) || !slices.Equal(biases.shape, want) {
 		panic(fmt.Sprintf("mx.%s: packed weights %v (%d-bit, group size %d) need scales and biases %v, got %v and %v",
 			op, wq.shape, bits, groupSize, want, scales.shape, biases.shape))
 	}

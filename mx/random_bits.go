@@ -2,6 +2,7 @@ package mx
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/lmxlab/lmxlab/mx/prim"
 )
@@ -12,7 +13,7 @@ import (
 // always gives the same words and a larger shape extends a smaller one. Package mx/random builds
 // keys, splitting and distributions on top of it.
 func RandomBits(key *Array, shape []int) *Array {
-	if key.dtype != Uint32 || !slicesEqual(key.shape, []int{2}) {
+	if key.dtype != Uint32 || !slices.Equal(key.shape, []int{2}) {
 		panic(fmt.Sprintf("mx.RandomBits: key must be uint32 of shape [2], got %s%v", key.dtype, key.shape))
 	}
 	shape = checkShape("RandomBits", shape)

@@ -2,6 +2,7 @@ package mx
 
 import (
 	"math"
+	"slices"
 	"testing"
 )
 
@@ -94,7 +95,7 @@ func TestArgMaxMinFirstOnTies(t *testing.T) {
 	if got := ArgMin(x, -1, false).Ints(); got[0] != 3 || got[1] != 2 {
 		t.Fatalf("ArgMin = %v", got)
 	}
-	if got := ArgMax(x, 0, true); !slicesEqual(got.Shape(), []int{1, 4}) || got.Ints()[0] != 1 {
+	if got := ArgMax(x, 0, true); !slices.Equal(got.Shape(), []int{1, 4}) || got.Ints()[0] != 1 {
 		t.Fatalf("ArgMax axis 0 = %v", got)
 	}
 }

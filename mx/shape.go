@@ -31,7 +31,7 @@ func Reshape(a *Array, shape ...int) *Array {
 	if prim.ShapeSize(shape) != a.Size() {
 		panic(fmt.Sprintf("mx.Reshape: cannot reshape %v (%d elements) to %v", a.shape, a.Size(), shape))
 	}
-	if slicesEqual(shape, a.shape) {
+	if slices.Equal(shape, a.shape) {
 		return a
 	}
 	return newArray(prim.Reshape{}, shape, a.dtype, a)
@@ -44,10 +44,10 @@ func Flatten(a *Array) *Array { return Reshape(a, -1) }
 func BroadcastTo(a *Array, shape ...int) *Array {
 	shape = checkShape("BroadcastTo", shape)
 	got := BroadcastShapes("BroadcastTo", a.shape, shape)
-	if !slicesEqual(got, shape) {
+	if !slices.Equal(got, shape) {
 		panic(fmt.Sprintf("mx.BroadcastTo: cannot broadcast %v to %v", a.shape, shape))
 	}
-	if slicesEqual(a.shape, shape) {
+	if slices.Equal(a.shape, shape) {
 		return a
 	}
 	return newArray(prim.Broadcast{}, shape, a.dtype, a)

@@ -16,6 +16,7 @@ package nn
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -153,7 +154,7 @@ func Update(m any, params map[string]*mx.Array) error {
 			continue
 		}
 		old := slot.Interface().(*mx.Array)
-		if v == nil || !equalShapes(old.Shape(), v.Shape()) {
+		if v == nil || !slices.Equal(old.Shape(), v.Shape()) {
 			var got any = "nil"
 			if v != nil {
 				got = v.Shape()
@@ -194,18 +195,6 @@ func NumParams(m any) int {
 		n += p.Value.Size()
 	}
 	return n
-}
-
-func equalShapes(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // SnakeCase turns a Go field name into the checkpoint name: QProj → q_proj, KVDown → kv_down,

@@ -2,6 +2,7 @@ package safetensors
 
 import (
 	"encoding/binary"
+	"github.com/lmxlab/lmxlab/internal/testenv"
 	"os"
 	"path/filepath"
 	"testing"
@@ -12,29 +13,7 @@ import (
 // fixtures are part of every checkout, and skipping would hide their loss.
 func sharedDir(t testing.TB) string {
 	t.Helper()
-	dir := os.Getenv("LMXLAB_SHARED")
-	if dir == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			t.Fatal(err)
-		}
-		root := wd
-		for {
-			if _, err := os.Stat(filepath.Join(root, "go.mod")); err == nil {
-				break
-			}
-			parent := filepath.Dir(root)
-			if parent == root {
-				t.Fatalf("no go.mod in %s or above it; set LMXLAB_SHARED to the shared directory", wd)
-			}
-			root = parent
-		}
-		dir = filepath.Join(root, "..", "shared")
-	}
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		t.Fatalf("shared directory %s is missing (set LMXLAB_SHARED to the directory holding fixtures/hf): %v", dir, err)
-	}
-	return dir
+	return testenv.SharedDir(t)
 }
 
 // hfFixtures returns the fixture model directories under fixtures/hf,
