@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"github.com/lmxlab/lmxlab/internal/testenv"
 	"os"
 	"path/filepath"
 	"testing"
@@ -11,31 +12,7 @@ import (
 // when the folder is missing.
 func sharedDir(t testing.TB) string {
 	t.Helper()
-	if d := os.Getenv("LMXLAB_SHARED"); d != "" {
-		if _, err := os.Stat(d); err != nil {
-			t.Fatalf("LMXLAB_SHARED=%s: %v", d, err)
-		}
-		return d
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("cannot find the repository root (go.mod) to locate ../shared; set LMXLAB_SHARED")
-		}
-		dir = parent
-	}
-	d := filepath.Join(filepath.Dir(dir), "shared")
-	if _, err := os.Stat(d); err != nil {
-		t.Fatalf("shared folder %s is missing (set LMXLAB_SHARED to its location): %v", d, err)
-	}
-	return d
+	return testenv.SharedDir(t)
 }
 
 // sharedFile returns a file under the shared folder, failing when missing.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"github.com/lmxlab/lmxlab/internal/testenv"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -17,31 +18,7 @@ import (
 // failing the test when it is missing.
 func sharedDir(t *testing.T) string {
 	t.Helper()
-	if d := os.Getenv("LMXLAB_SHARED"); d != "" {
-		if _, err := os.Stat(d); err != nil {
-			t.Fatalf("LMXLAB_SHARED=%s: %v", d, err)
-		}
-		return d
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("cannot find the repository root (go.mod) to locate ../shared; set LMXLAB_SHARED")
-		}
-		dir = parent
-	}
-	d := filepath.Join(filepath.Dir(dir), "shared")
-	if _, err := os.Stat(d); err != nil {
-		t.Fatalf("shared folder %s is missing (set LMXLAB_SHARED): %v", d, err)
-	}
-	return d
+	return testenv.SharedDir(t)
 }
 
 // TestTokenizeCommandFixtures runs "lmxlab tokenize" in-process on every
