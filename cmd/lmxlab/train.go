@@ -48,7 +48,7 @@ printed as JSON metric lines.`,
 	fl.StringVar(&f.dataName, "data", "arithmetic", "training text: arithmetic (embedded), shakespeare, sample, or a file path")
 	fl.StringVar(&f.tok, "tokenizer", "char", "char, a tiktoken encoding (gpt2, cl100k_base, ...) or a tokenizer.json path")
 	f.sizes.register(cmd, sizeFlags{seqLen: 64, batch: 12})
-	fl.IntVar(&f.steps, "steps", 0, "optimizer updates (0: 300, or unlimited with --time-budget)")
+	fl.IntVar(&f.steps, "steps", 0, "optimizer updates (0: 200, or unlimited with --time-budget)")
 	fl.Float64Var(&f.timeBudget, "time-budget", 0, "stop after this many seconds of training (0: none)")
 	fl.Float64Var(&f.lr, "lr", 1e-3, "peak learning rate")
 	fl.IntVar(&f.warmup, "warmup", 50, "linear warm-up updates")
@@ -60,7 +60,7 @@ printed as JSON metric lines.`,
 	fl.Float64Var(&f.dropout, "dropout", 0, "dropout probability")
 	fl.Float64Var(&f.valFraction, "val-fraction", 0.1, "fraction of the text held out for validation (its tail)")
 	fl.IntVar(&f.evalInterval, "eval-interval", 0, "evaluate every this many updates (0: only at the end)")
-	fl.IntVar(&f.evalBatches, "eval-batches", 4, "validation batches per evaluation")
+	fl.IntVar(&f.evalBatches, "eval-batches", 0, "validation batches per evaluation (0: enough for 40 windows, as the peer protocol)")
 	fl.Int64Var(&f.seed, "seed", 42, "random seed (initialisation, batches, dropout)")
 	fl.StringVar(&f.out, "out", "runs/latest", "checkpoint directory")
 	fl.StringVar(&f.resume, "resume", "", "resume from this checkpoint directory")
@@ -153,10 +153,13 @@ func runTrain(out io.Writer, f trainFlags) error {
 	tc.LearningRate, tc.WeightDecay, tc.WarmupSteps, tc.MaxGradNorm = f.lr, f.weightDecay, f.warmup, f.clip
 	tc.BatchSize, tc.SeqLen, tc.GradAccumulationSteps, tc.Seed = f.sizes.batch, f.sizes.seqLen, f.accum, f.seed
 	tc.EvalInterval, tc.EvalBatches, tc.Optimizer, tc.CompileStep = f.evalInterval, f.evalBatches, f.optimizer, !f.noCompile
+	if tc.EvalBatches == 0 {
+		tc.EvalBatches = (40 + tc.BatchSize - 1) / tc.BatchSize
+	}
 	tc.TimeBudgetS, tc.CheckpointDir, tc.LogInterval = f.timeBudget, f.out, 10
 	tc.MaxSteps = f.steps
 	if tc.MaxSteps == 0 {
-		tc.MaxSteps = 300
+		tc.MaxSteps = 200
 		if f.timeBudget > 0 {
 			tc.MaxSteps = math.MaxInt32
 		}
