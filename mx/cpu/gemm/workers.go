@@ -22,6 +22,10 @@ import (
 // processor or is parked on its wake channel; sending on that channel also
 // makes the runtime start an idle processor.
 //
+// Polling holds a processor, so a helper also parks as soon as the number
+// of goroutines grows: new goroutines are usually someone else's parallel
+// work, which must not wait for the processor the helper sits on.
+//
 // A job the helper has not claimed by the time the caller has finished its
 // own share is taken back and run by the caller, so a helper that is slow to
 // wake costs at most the parallelism, never a stall. The work partition is
@@ -73,11 +77,11 @@ func (h *helper) release() {
 
 func (h *helper) loop() {
 	for {
-		start := time.Now()
+		start, base := time.Now(), runtime.NumGoroutine()
 		for i := 0; h.job.Load() == nil; i++ {
-			if i&63 == 63 && time.Since(start) > helperSpin {
+			if i&63 == 63 && (time.Since(start) > helperSpin || runtime.NumGoroutine() > base) {
 				<-h.wake
-				start = time.Now()
+				start, base = time.Now(), runtime.NumGoroutine()
 			}
 		}
 		if fn := h.job.Swap(nil); fn != nil {
