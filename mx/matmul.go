@@ -53,7 +53,14 @@ func MatmulT(a, b *Array) *Array {
 }
 
 // matmul builds op(a) @ op(b) where op transposes the last two axes when its flag is set.
+// A batched a times a plain matrix b is folded into one tall GEMM, (batch·M, K) @ op(b), which
+// the backend runs far faster than batch small ones (the shape of every Linear layer).
 func matmul(name string, a, b *Array, transA, transB bool) *Array {
+	if len(a.shape) > 2 && len(b.shape) == 2 && !transA {
+		k := a.shape[len(a.shape)-1]
+		flat := matmul(name, Reshape(a, -1, k), b, false, transB)
+		return Reshape(flat, append(append([]int{}, a.shape[:len(a.shape)-1]...), flat.shape[1])...)
+	}
 	ra, rb := len(a.shape), len(b.shape)
 	m, k := a.shape[ra-2], a.shape[ra-1]
 	if transA {
