@@ -61,13 +61,14 @@ type packFunc[T float] func(panel, src []T, ld, mr, kc int)
 // for w <= q < mr: each k step is one contiguous run of the source.
 func packRows[T float](panel, src []T, ld, w, mr, kc int) {
 	panel = panel[:kc*mr]
+	if w < mr {
+		clear(panel)
+	}
 	for p := 0; p < kc; p++ {
-		d := panel[p*mr : p*mr+mr]
-		s := src[p*ld : p*ld+w]
-		for q, v := range s {
+		d := panel[p*mr : p*mr+w]
+		for q, v := range src[p*ld : p*ld+w] {
 			d[q] = v
 		}
-		clear(d[w:])
 	}
 }
 
@@ -75,6 +76,9 @@ func packRows[T float](panel, src []T, ld, w, mr, kc int) {
 // for w <= q < mr: each of the w source rows is read contiguously.
 func packCols[T float](panel, src []T, ld, w, mr, kc int) {
 	panel = panel[:kc*mr]
+	if w < mr {
+		clear(panel)
+	}
 	if w == 6 && mr == 6 {
 		r0 := src[0*ld : 0*ld+kc]
 		r1 := src[1*ld : 1*ld+kc]
@@ -111,11 +115,6 @@ func packCols[T float](panel, src []T, ld, w, mr, kc int) {
 		r := src[q*ld : q*ld+kc]
 		for p, v := range r {
 			panel[p*mr+q] = v
-		}
-	}
-	if w < mr {
-		for p := 0; p < kc; p++ {
-			clear(panel[p*mr+w : p*mr+mr])
 		}
 	}
 }
