@@ -37,13 +37,19 @@
 // # Parallelism and determinism
 //
 // Work is split by a fixed partition that depends only on the problem
-// shape and GOMAXPROCS: the batch's C matrices are cut into a grid of
-// rectangular pieces aligned to the micro-tile, and each of GOMAXPROCS
-// goroutines takes a contiguous run of (batch entry, piece) units. Each
-// piece is computed by the sequential blocked algorithm with private packing
-// buffers, so no scheduling decision affects any arithmetic. Small problems
-// (below about 128K multiply-adds per extra worker) run on the calling
-// goroutine without allocating.
+// shape and GOMAXPROCS (see planSplit): the batch's C matrices are cut into
+// a grid of rectangular pieces aligned to the micro-tile, and each of up to
+// GOMAXPROCS workers is given a contiguous run of (batch entry, piece)
+// units. Each piece is computed by the sequential blocked algorithm with
+// private packing buffers; workers share nothing but the read-only inputs.
+// Products with fewer than about 256K multiply-adds (m*n*k summed over the
+// batch) run entirely on the calling goroutine and do not allocate.
+//
+// Worker 0 is the caller. The others run on persistent helper goroutines
+// that poll briefly for work before parking (see workers.go), because waking
+// a parked thread can cost as much as a small GEMM. If a helper has not
+// started its share by the time the caller has finished its own, the caller
+// runs that share itself; the share is the same either way.
 //
 // Every element of C is computed the same way whichever piece or goroutine
 // it lands in: k is cut into ⌈k/KC⌉ near-equal blocks (a function of k
@@ -52,6 +58,7 @@
 // alpha*acc + beta*C (beta = 1 after the first block), and edge tiles run the
 // very same kernel on a staging copy. Results are therefore bitwise
 // identical from run to run and for every GOMAXPROCS on a given machine and
-// kernel (the assembly and pure-Go kernels round differently from each
-// other, since only the former fuses multiply and add).
+// kernel. (The assembly kernels always fuse multiply and add; the pure-Go
+// kernels round as the compiler's code for s += a*b does, so the two paths
+// may differ from each other in the last bits.)
 package gemm

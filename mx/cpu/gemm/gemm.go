@@ -4,7 +4,7 @@ import "fmt"
 
 // Cache blocking, tuned for a Zen 3 core (32 KiB L1d, 512 KiB L2, large
 // shared L3): a kc×NR B micro-panel (16 KiB for float32) stays in L1, the
-// mc×kc packed A block (~120 KiB) in L2, and the kc×nc packed B block in L3.
+// mc×kc packed A block (144 KiB) in L2, and the kc×nc packed B block in L3.
 const (
 	sKC, sMC, sNC = 256, 144, 4096
 	dKC, dMC, dNC = 256, 60, 2048
