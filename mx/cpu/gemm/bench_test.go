@@ -6,8 +6,16 @@ import (
 	"testing"
 )
 
-// The sizes the package is measured on against NumPy/OpenBLAS
-// (/work/shared/bench/peer_numpy_gemm.py), as M×N×K.
+// The sizes the package is measured on against NumPy/OpenBLAS, as M×N×K.
+// Side by side on one machine:
+//
+//	go test ./mx/cpu/gemm -run '^$' -bench '^BenchmarkSgemm$' -count 3
+//	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 \
+//		/work/shared/bench/peer_numpy_gemm.py 256x256x256 512x512x512 1024x1024x1024 \
+//		4096x256x256 4096x1024x256 4096x256x1024
+//
+// (NumPy must be linked against OpenBLAS, e.g. Debian's libopenblas0-pthread;
+// with the reference libblas3 it runs at about 3 GFLOP/s.)
 var benchSizes = [][3]int{
 	{256, 256, 256}, {512, 512, 512}, {1024, 1024, 1024},
 	{4096, 256, 256}, {4096, 1024, 256}, {4096, 256, 1024},
