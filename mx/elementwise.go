@@ -320,6 +320,9 @@ func init() {
 		if !x.dtype.IsFloat() {
 			return nil
 		}
+		// Each rule is c times the derivative, written with as few elementwise passes as
+		// possible: the activations have derivative kinds computed in one kernel, and constants
+		// are 0-d scalars broadcast by the kernels rather than full arrays.
 		var g *Array
 		switch op.Kind {
 		case prim.Neg:
@@ -347,9 +350,9 @@ func init() {
 		case prim.Cos:
 			g = Neg(Mul(c, Sin(x)))
 		case prim.Tanh:
-			g = Mul(c, Sub(OnesLike(node), Square(node)))
+			g = Mul(c, oneMinus(Square(node)))
 		case prim.Sigmoid:
-			g = Mul(c, Mul(node, Sub(OnesLike(node), node)))
+			g = Mul(c, Mul(node, oneMinus(node)))
 		case prim.Erf:
 			g = Mul(c, MulScalar(Exp(Neg(Square(x))), 2/math.Sqrt(math.Pi)))
 		case prim.ErfInv:
@@ -357,22 +360,26 @@ func init() {
 		case prim.Reciprocal:
 			g = Neg(Mul(c, Square(node)))
 		case prim.SiLU:
-			s := Sigmoid(x)
-			g = Mul(c, Mul(s, AddScalar(Mul(x, Sub(OnesLike(s), s)), 1)))
+			g = Mul(c, unary(prim.SiLUGrad, x))
 		case prim.GELU:
-			cdf := MulScalar(AddScalar(Erf(MulScalar(x, 1/math.Sqrt2)), 1), 0.5)
-			pdf := MulScalar(Exp(MulScalar(Square(x), -0.5)), 1/math.Sqrt(2*math.Pi))
-			g = Mul(c, Add(cdf, Mul(x, pdf)))
+			g = Mul(c, unary(prim.GELUGrad, x))
 		case prim.GELUTanh:
-			const k0, k1 = 0.7978845608028654, 0.044715 // sqrt(2/pi)
-			x2 := Square(x)
-			t := Tanh(MulScalar(Mul(x, AddScalar(MulScalar(x2, k1), 1)), k0))
-			dt := MulScalar(Mul(Sub(OnesLike(t), Square(t)), AddScalar(MulScalar(x2, 3*k1), 1)), k0)
-			g = Mul(c, MulScalar(Add(AddScalar(t, 1), Mul(x, dt)), 0.5))
+			g = Mul(c, unary(prim.GELUTanhGrad, x))
 		case prim.Softplus:
 			g = Mul(c, Sigmoid(x))
 		case prim.ReLU:
-			g = Where(Greater(x, ZerosLike(x)), c, ZerosLike(c))
+			g = Where(Greater(x, scalarFor(x, 0)), c, scalarFor(c, 0))
+		case prim.SiLUGrad:
+			// σ'(x)·(2 + x·(1 - 2σ(x))) with σ' = σ(1-σ)
+			s := Sigmoid(x)
+			ds := Mul(s, oneMinus(s))
+			g = Mul(c, Mul(ds, Add(Mul(x, oneMinus(MulScalar(s, 2))), scalarFor(x, 2))))
+		case prim.GELUGrad:
+			// φ(x)·(2 - x²)
+			pdf := MulScalar(Exp(MulScalar(Square(x), -0.5)), 1/math.Sqrt(2*math.Pi))
+			g = Mul(c, Mul(pdf, Sub(scalarFor(x, 2), Square(x))))
+		case prim.GELUTanhGrad:
+			g = Mul(c, geluTanhSecond(x))
 		default:
 			return nil
 		}
@@ -400,11 +407,11 @@ func init() {
 			logA := Where(Equal(a, ZerosLike(a)), ZerosLike(a), Log(a))
 			gb = Mul(c, Mul(node, logA))
 		case prim.Maximum:
-			m := GreaterEqual(a, b)
-			ga, gb = Where(m, c, ZerosLike(c)), Where(m, ZerosLike(c), c)
+			m, z := GreaterEqual(a, b), scalarFor(c, 0)
+			ga, gb = Where(m, c, z), Where(m, z, c)
 		case prim.Minimum:
-			m := LessEqual(a, b)
-			ga, gb = Where(m, c, ZerosLike(c)), Where(m, ZerosLike(c), c)
+			m, z := LessEqual(a, b), scalarFor(c, 0)
+			ga, gb = Where(m, c, z), Where(m, z, c)
 		case prim.Remainder:
 			ga, gb = c, Neg(Mul(c, Floor(Div(a, b))))
 		case prim.Atan2:
@@ -417,7 +424,7 @@ func init() {
 	})
 	defVJP(func(_ prim.Where, node, c *Array) []*Array {
 		cond, x, y := node.inputs[0], node.inputs[1], node.inputs[2]
-		z := ZerosLike(c)
+		z := scalarFor(c, 0)
 		return []*Array{nil, sumToShape(Where(cond, c, z), x.shape), sumToShape(Where(cond, z, c), y.shape)}
 	})
 	defVJP(func(_ prim.AsType, node, c *Array) []*Array {
@@ -430,6 +437,23 @@ func init() {
 	defVJP(func(_ prim.StopGradient, _, _ *Array) []*Array { return nil })
 	defVJP(func(_ prim.Full, _, _ *Array) []*Array { return nil })
 	defVJP(func(_ prim.Arange, _, _ *Array) []*Array { return nil })
+}
+
+// oneMinus is 1 - a, with the 1 a broadcast scalar.
+func oneMinus(a *Array) *Array { return Sub(scalarFor(a, 1), a) }
+
+// geluTanhSecond is the second derivative of GELUTanh(x) = x·S with S = σ(2u),
+// u = k0·(x + k1·x³): with D = S·(1-S), it is D·(4u' + 2x·u” + 4x·u'²·(1 - 2S)).
+func geluTanhSecond(x *Array) *Array {
+	const k0, k1 = 0.7978845608028654, 0.044715
+	x2 := Square(x)
+	du := MulScalar(AddScalar(MulScalar(x2, 3*k1), 1), k0) // u'
+	d2u := MulScalar(x, 6*k0*k1)                           // u''
+	s := Sigmoid(MulScalar(Mul(x, AddScalar(MulScalar(x2, k1), 1)), 2*k0))
+	d := Mul(s, oneMinus(s))
+	t := Add(MulScalar(du, 4), MulScalar(Mul(x, d2u), 2))
+	t = Add(t, Mul(MulScalar(Mul(x, Square(du)), 4), oneMinus(MulScalar(s, 2))))
+	return Mul(d, t)
 }
 
 // sumToShape sums g over the dimensions that broadcasting added to reach g's shape from shape.

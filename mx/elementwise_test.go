@@ -239,3 +239,47 @@ func TestStringPrintsLikeNumPy(t *testing.T) {
 		t.Fatalf("String: %s", got)
 	}
 }
+
+func TestActivationDerivativeKinds(t *testing.T) {
+	rng := newRNG(5)
+	sig := func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
+	u := func(x float64) float64 { return 0.7978845608028654 * (x + 0.044715*x*x*x) }
+	du := func(x float64) float64 { return 0.7978845608028654 * (1 + 3*0.044715*x*x) }
+	cases := []struct {
+		kind prim.UnaryKind
+		f    func(*Array) *Array // the activation whose derivative the kind is
+		ref  func(float64) float64
+	}{
+		{prim.SiLUGrad, SiLU, func(x float64) float64 { return sig(x) * (1 + x*(1-sig(x))) }},
+		{prim.GELUGrad, GELU, func(x float64) float64 {
+			return 0.5*math.Erfc(-x/math.Sqrt2) + x*math.Exp(-x*x/2)/math.Sqrt(2*math.Pi)
+		}},
+		{prim.GELUTanhGrad, GELUTanh, func(x float64) float64 {
+			s := sig(2 * u(x))
+			return s + 2*x*du(x)*s*(1-s)
+		}},
+	}
+	for _, c := range cases {
+		x := randu(rng, -6, 6, 5, 7)
+		xv := x.Float64s()
+		want := make([]float64, len(xv))
+		for i, v := range xv {
+			want[i] = c.ref(v)
+		}
+		got := unary(c.kind, x)
+		assertClose(t, c.kind.String()+" float64", got.Float64s(), want, 1e-12, 1e-12)
+		assertClose(t, c.kind.String()+" float32", unary(c.kind, Transpose(AsType(x, Float32))).Float64s(),
+			Transpose(FromSlice(want, 5, 7)).Float64s(), 1e-6, 1e-6)
+		assertClose(t, c.kind.String()+" bfloat16", unary(c.kind, AsType(x, BFloat16)).Float64s(), want, 0.02, 0.01)
+		assertShape(t, c.kind.String()+" zero-size", unary(c.kind, Zeros([]int{2, 0}, Float32)), 2, 0)
+		// The kind is the derivative of its activation, so the activation's VJP is c·kind(x).
+		_, g := ValueAndGrad(func(a ...*Array) *Array { return Sum(c.f(a[0]), nil, false) })(x)
+		assertClose(t, c.kind.String()+" as VJP", g[0].Float64s(), want, 1e-12, 1e-12)
+		// Its own VJP (the second derivative) against finite differences.
+		checkGrad(t, c.kind.String(), func(a ...*Array) *Array { return unary(c.kind, a[0]) }, randu(rng, -3, 3, 3, 4))
+		// Infinities: 1 at +Inf, 0 at -Inf, in float64 and float32.
+		inf := FromSlice([]float64{math.Inf(1), math.Inf(-1)}, 2)
+		assertClose(t, c.kind.String()+" at ±Inf", unary(c.kind, inf).Float64s(), []float64{1, 0}, 0, 0)
+		assertClose(t, c.kind.String()+" at ±Inf f32", unary(c.kind, AsType(inf, Float32)).Float64s(), []float64{1, 0}, 0, 0)
+	}
+}

@@ -143,10 +143,7 @@ func floatFn(k prim.UnaryKind) func(float64) float64 {
 			return 0.5 * x * (1 + math.Tanh(math.Sqrt(2/math.Pi)*(x+0.044715*x*x*x)))
 		}
 	case prim.Softplus:
-		return func(x float64) float64 {
-			// log(1+e^x) without overflow: max(x,0) + log1p(e^-|x|)
-			return math.Max(x, 0) + math.Log1p(math.Exp(-math.Abs(x)))
-		}
+		return softplus
 	case prim.ReLU:
 		return func(x float64) float64 {
 			if x > 0 {
@@ -157,8 +154,42 @@ func floatFn(k prim.UnaryKind) func(float64) float64 {
 			}
 			return 0
 		}
+	case prim.SiLUGrad:
+		return func(x float64) float64 {
+			if math.IsInf(x, 0) {
+				return gradAtInf(x)
+			}
+			s := sigmoid(x)
+			return s * (1 + x*(1-s))
+		}
+	case prim.GELUGrad:
+		return func(x float64) float64 {
+			if math.IsInf(x, 0) {
+				return gradAtInf(x)
+			}
+			return 0.5*math.Erfc(-x/math.Sqrt2) + x*math.Exp(-0.5*x*x)/math.Sqrt(2*math.Pi)
+		}
+	case prim.GELUTanhGrad:
+		return func(x float64) float64 {
+			if math.IsInf(x, 0) {
+				return gradAtInf(x)
+			}
+			th := math.Tanh(geluK0 * (x + geluK1*x*x*x))
+			return 0.5*(1+th) + 0.5*x*(1-th*th)*geluK0*(1+3*geluK1*x*x)
+		}
 	}
 	return nil
+}
+
+// The constants of the tanh approximation of GELU: sqrt(2/π) and the cubic coefficient.
+const geluK0, geluK1 = 0.7978845608028654, 0.044715
+
+// gradAtInf is the derivative of the SiLU and GELU family at ±Inf: 1 at +Inf, 0 at -Inf.
+func gradAtInf(x float64) float64 {
+	if x > 0 {
+		return 1
+	}
+	return 0
 }
 
 func sigmoid(x float64) float64 {
@@ -167,6 +198,11 @@ func sigmoid(x float64) float64 {
 	}
 	e := math.Exp(x)
 	return e / (1 + e)
+}
+
+// softplus is log(1+e^x) without overflow: max(x,0) + log1p(e^-|x|).
+func softplus(x float64) float64 {
+	return math.Max(x, 0) + math.Log1p(math.Exp(-math.Abs(x)))
 }
 
 func unaryKernel(op prim.Unary, n *prim.Node, in []operand) *Buffer {
@@ -184,7 +220,9 @@ func unaryKernel(op prim.Unary, n *prim.Node, in []operand) *Buffer {
 		}
 		src := f32(x.Buffer, x.dtype)
 		out := make([]float32, len(src))
-		unaryF32(op.Kind, out, src, f)
+		parallelFor(len(src), unaryCost(op.Kind), func(lo, hi int) {
+			unaryF32(op.Kind, out[lo:hi], src[lo:hi])
+		})
 		return fromF32(out, n.DType)
 	}
 	switch d := x.data.(type) {
@@ -209,29 +247,106 @@ func unaryKernel(op prim.Unary, n *prim.Node, in []operand) *Buffer {
 	panic(fmt.Sprintf("%s is not defined for %s", op.Kind, n.DType))
 }
 
-// unaryF32 has fast loops for the cheapest kinds and computes the others in float64.
-func unaryF32(k prim.UnaryKind, out, src []float32, f func(float64) float64) {
-	parallelFor(len(src), 8, func(lo, hi int) {
-		o, s := out[lo:hi], src[lo:hi]
-		switch k {
-		case prim.Neg:
-			for i, v := range s {
-				o[i] = -v
-			}
-		case prim.Square:
-			for i, v := range s {
-				o[i] = v * v
-			}
-		case prim.Abs:
-			for i, v := range s {
-				o[i] = math.Float32frombits(math.Float32bits(v) &^ (1 << 31))
-			}
-		default:
-			for i, v := range s {
-				o[i] = float32(f(float64(v)))
+// unaryCost is a rough cost per element of a float32 unary kind, for parallelFor.
+func unaryCost(k prim.UnaryKind) int {
+	switch k {
+	case prim.Neg, prim.Abs, prim.Square, prim.ReLU, prim.Sign:
+		return 1
+	}
+	return 16
+}
+
+// unaryF32 computes out[i] = f(src[i]) for a float unary kind in float32 (len(out) == len(src)).
+// The kind is switched on once; each case is a plain loop. Exp, Log, Tanh, Sigmoid, Erf, SiLU,
+// GELU, GELUTanh and the derivative kinds use the float32 functions below; the rarer
+// transcendental kinds round package math's float64 result.
+func unaryF32(k prim.UnaryKind, out, src []float32) {
+	out = out[:len(src)]
+	switch k {
+	case prim.Neg:
+		for i, v := range src {
+			out[i] = -v
+		}
+	case prim.Abs:
+		for i, v := range src {
+			out[i] = math.Float32frombits(math.Float32bits(v) &^ (1 << 31))
+		}
+	case prim.Square:
+		for i, v := range src {
+			out[i] = v * v
+		}
+	case prim.Sqrt:
+		for i, v := range src {
+			out[i] = float32(math.Sqrt(float64(v)))
+		}
+	case prim.Rsqrt:
+		for i, v := range src {
+			out[i] = float32(1 / math.Sqrt(float64(v)))
+		}
+	case prim.Reciprocal:
+		for i, v := range src {
+			out[i] = 1 / v
+		}
+	case prim.ReLU:
+		for i, v := range src {
+			if !(v <= 0) { // keeps NaN
+				out[i] = v
+			} else {
+				out[i] = 0
 			}
 		}
-	})
+	case prim.Exp:
+		for i, v := range src {
+			out[i] = float32(exp64(float64(v)))
+		}
+	case prim.Log:
+		for i, v := range src {
+			out[i] = logF32(v)
+		}
+	case prim.Tanh:
+		for i, v := range src {
+			out[i] = tanhF32(v)
+		}
+	case prim.Sigmoid:
+		for i, v := range src {
+			out[i] = float32(1 / (1 + exp64(-float64(v))))
+		}
+	case prim.SiLU:
+		for i, v := range src {
+			x := float64(v)
+			out[i] = float32(x / (1 + exp64(-x)))
+		}
+	case prim.Erf:
+		for i, v := range src {
+			out[i] = erfF32(v)
+		}
+	case prim.GELU:
+		for i, v := range src {
+			x := float64(v)
+			out[i] = float32(x * normCDF(x, exp64(-0.5*x*x)))
+		}
+	case prim.GELUTanh:
+		for i, v := range src {
+			out[i] = geluTanhF32(v)
+		}
+	case prim.SiLUGrad:
+		for i, v := range src {
+			out[i] = siluGradF32(v)
+		}
+	case prim.GELUGrad:
+		for i, v := range src {
+			out[i] = geluGradF32(v)
+		}
+	case prim.GELUTanhGrad:
+		for i, v := range src {
+			out[i] = geluTanhGradF32(v)
+		}
+	default:
+		f := floatFn(k)
+		for i, v := range src {
+			out[i] = float32(f(float64(v)))
+		}
+	}
 }
 
 func mapSlice[T, U any](out []U, src []T, f func(T) U) {
@@ -280,4 +395,195 @@ func unaryInt[T integer](k prim.UnaryKind, d []T) []T {
 	}
 	mapSlice(out, d, f)
 	return out
+}
+
+// Float32 transcendental functions. Each works in float64 internally, where a short polynomial
+// is accurate to about 1e-9 relative, and rounds once at the end, so the float32 result is
+// within 1 ulp of the exact value (in practice it is the correctly rounded value except near
+// halfway cases) across the whole float32 range, including subnormal results, ±Inf and NaN.
+// The exceptions are the derivative kinds SiLUGrad and GELUGrad near their zeros (x ≈ -1.28 and
+// x ≈ -0.75), where the error is below 1e-9 absolute rather than relative. fastmath_test.go checks
+// the bounds against package math on dense sweeps. Go has no vector intrinsics, so scalar float64
+// arithmetic costs the same as float32, and the compiler keeps these short bodies in registers.
+
+// exp2Tab[j] is 2^(j/32).
+var exp2Tab = func() (t [32]float64) {
+	for j := range t {
+		t[j] = math.Exp2(float64(j) / 32)
+	}
+	return t
+}()
+
+// exp64 is e^x to about 2e-15 relative for the float32 functions: x = (32k+j)·ln2/32 + r with
+// |r| <= ln2/64, e^r by its Taylor polynomial of degree 5 (in Estrin's scheme, for a short
+// dependency chain), times 2^(j/32) from the table and 2^k put into the exponent bits. Beyond
+// |x| = 708, where e^x is far outside the float32 range, it returns +Inf or 0; NaN stays NaN.
+func exp64(x float64) float64 {
+	const (
+		magic = 0x1.8p52 // adding it rounds to an integer held in the low mantissa bits
+		invL  = 32 / math.Ln2
+		l     = math.Ln2 / 32
+	)
+	if !(math.Abs(x) < 708) {
+		return expOutOfRange(x)
+	}
+	t := x*invL + magic
+	n := int64(math.Float64bits(t) - math.Float64bits(magic))
+	r := x - (t-magic)*l
+	r2 := r * r
+	p := (1 + r) + r2*((0.5+r*(1.0/6))+r2*(1.0/24+r*(1.0/120)))
+	return exp2Tab[n&31] * math.Float64frombits(uint64(n>>5+1023)<<52) * p
+}
+
+func expOutOfRange(x float64) float64 {
+	if x != x || x > 0 {
+		return x + math.Inf(1) // NaN or +Inf
+	}
+	return 0
+}
+
+// logF32 is the natural logarithm: x = 2^e·m with m in [√½, √2), log m = 2·atanh(s) with
+// s = (m-1)/(m+1), |s| <= 0.172, by its series to s^13 (truncation below 1e-10 relative).
+func logF32(x float32) float32 {
+	b := math.Float32bits(x)
+	e := int(b>>23) - 127
+	if b-0x00800000 >= 0x7f000000 { // not a positive normal number
+		switch {
+		case x != x || x > math.MaxFloat32:
+			return x
+		case x == 0:
+			return float32(math.Inf(-1))
+		case x < 0:
+			return float32(math.NaN())
+		}
+		b = math.Float32bits(x * 0x1p23) // subnormal: scale into the normal range
+		e = int(b>>23) - 127 - 23
+	}
+	m := float64(math.Float32frombits(b&0x7fffff | 0x3f800000))
+	if m > math.Sqrt2 {
+		m *= 0.5
+		e++
+	}
+	f := m - 1
+	s := f / (2 + f)
+	s2 := s * s
+	p := s2 * (1.0/3 + s2*(1.0/5+s2*(1.0/7+s2*(1.0/9+s2*(1.0/11+s2*(1.0/13))))))
+	return float32(float64(e)*math.Ln2 + (2*s + 2*s*p))
+}
+
+// tanhF32 is (e^2|x| - 1)/(e^2|x| + 1) with the sign of x; below |x| = 0.004, where that
+// difference would lose digits, its Taylor polynomial x - x³/3 + 2x⁵/15.
+func tanhF32(x float32) float32 {
+	a := math.Abs(float64(x))
+	if a < 0.004 {
+		a2 := a * a
+		return float32(float64(x) * (1 - a2*(1.0/3-a2*(2.0/15))))
+	}
+	if a > 9.1 { // tanh rounds to ±1 (also ±Inf)
+		return float32(math.Copysign(1, float64(x)))
+	}
+	e := exp64(2 * a)
+	return float32(math.Copysign((e-1)/(e+1), float64(x))) // NaN stays NaN
+}
+
+// erfcCoef are the monomial coefficients, in u = t·erfcU1 - erfcU0 ∈ [-1, 1], of the degree-11
+// Chebyshev interpolant of erfcx(z) = e^(z²)·erfc(z) as a function of t = 1/(1+0.3z) on
+// z ∈ [0, 10.5] (relative error 2.0e-10 against math.Erfc).
+var erfcCoef = [12]float64{
+	0.25131039261239124, 0.34047840880916963, 0.22416550292638832, 0.11788294272428811,
+	0.048508132600571782, 0.014797957813666308, 0.002868275393214085, 0.00011657191431698373,
+	-0.00010932656261612253, -2.3220381823230163e-05, 2.9729484015324679e-06, 1.3892905772472375e-06,
+}
+
+const (
+	erfcT0 = 0.24096385542168672 // 1/(1+0.3·10.5), the low end of t
+	erfcU1 = 2 / (1 - erfcT0)
+	erfcU0 = (1 + erfcT0) / (1 - erfcT0)
+)
+
+// erfcx is e^(z²)·erfc(z) for 0 <= z <= 10.5, to 2.0e-10 relative.
+func erfcx(z float64) float64 {
+	u := erfcU1/(1+0.3*z) - erfcU0
+	c := &erfcCoef
+	u2 := u * u
+	// Estrin's scheme: pairs, then pairs of pairs, for instruction-level parallelism.
+	p01, p23, p45 := c[0]+u*c[1], c[2]+u*c[3], c[4]+u*c[5]
+	p67, p89, pab := c[6]+u*c[7], c[8]+u*c[9], c[10]+u*c[11]
+	u4 := u2 * u2
+	q0, q1, q2 := p01+u2*p23, p45+u2*p67, p89+u2*pab
+	return q0 + u4*(q1+u4*q2)
+}
+
+// erfSmallCoef: erf(z)/z as a polynomial in w = 8z² - 1, the degree-4 Chebyshev interpolant on
+// z ∈ [0, 0.5] (relative error 1.4e-9).
+var erfSmallCoef = [5]float64{1.0830752376761712, -0.043642051549116843, 0.0016130715390581863,
+	-4.7652717677593159e-05, 1.1521197667008209e-06}
+
+// erfF32 is the error function: z·P(z²) below |z| = 0.5, else ±(1 - e^(-z²)·erfcx(|z|)).
+func erfF32(x float32) float32 {
+	z := float64(x)
+	a := math.Abs(z)
+	if a < 0.5 {
+		c := &erfSmallCoef
+		w := 8*z*z - 1
+		return float32(z * (c[0] + w*(c[1]+w*(c[2]+w*(c[3]+w*c[4])))))
+	}
+	if !(a <= 10.5) {
+		if z != z {
+			return x
+		}
+		return float32(math.Copysign(1, z))
+	}
+	return float32(math.Copysign(1-exp64(-z*z)*erfcx(a), z))
+}
+
+// normCDF is Φ(x) = erfc(-x/√2)/2, given e = e^(-x²/2).
+func normCDF(x, e float64) float64 {
+	a := math.Abs(x) * (1 / math.Sqrt2)
+	h := 0.0 // erfc(|x|/√2)/2; below 1e-49 past |x| = 14.85, where even |x|·h rounds to 0
+	if a <= 10.5 {
+		h = 0.5 * e * erfcx(a)
+	}
+	// h for negative x, else 1-h: selected on the bits, since a branch on the sign of
+	// activations mispredicts half the time.
+	neg := uint64(int64(math.Float64bits(x)) >> 63)
+	hb, ob := math.Float64bits(h), math.Float64bits(1-h)
+	return math.Float64frombits(ob ^ (hb^ob)&neg)
+}
+
+// geluGradF32 is Φ(x) + x·φ(x).
+func geluGradF32(v float32) float32 {
+	x := float64(v)
+	if math.IsInf(x, 0) {
+		return float32(gradAtInf(x))
+	}
+	e := exp64(-0.5 * x * x)
+	return float32(normCDF(x, e) + x*e*(1/math.Sqrt(2*math.Pi)))
+}
+
+// geluTanhF32 is 0.5·x·(1 + tanh(u)) = x·σ(2u) with u = k0·(x + k1·x³).
+func geluTanhF32(v float32) float32 {
+	x := float64(v)
+	return float32(x / (1 + exp64(-2*geluK0*(x+geluK1*x*x*x))))
+}
+
+// geluTanhGradF32 is d/dx x·σ(2u) = σ(2u) + 2x·u'·σ(2u)·(1-σ(2u)). Where σ(2u) rounds to 1,
+// 1-σ(2u) is off by up to 1e-16 absolutely, which is negligible next to σ(2u).
+func geluTanhGradF32(v float32) float32 {
+	x := float64(v)
+	if math.IsInf(x, 0) {
+		return float32(gradAtInf(x))
+	}
+	s := 1 / (1 + exp64(-2*geluK0*(x+geluK1*x*x*x)))
+	return float32(s + 2*x*geluK0*(1+3*geluK1*x*x)*s*(1-s))
+}
+
+// siluGradF32 is σ(x) + x·σ(x)·(1-σ(x)), computed like geluTanhGradF32.
+func siluGradF32(v float32) float32 {
+	x := float64(v)
+	if math.IsInf(x, 0) {
+		return float32(gradAtInf(x))
+	}
+	s := 1 / (1 + exp64(-x))
+	return float32(s + x*s*(1-s))
 }

@@ -62,12 +62,17 @@ const (
 	LogicalNot
 	BitwiseNot
 	ErfInv
+	// Derivatives, for the VJPs of the activations: the value of f'(x) for f named by the prefix.
+	SiLUGrad     // σ(x)·(1 + x·(1-σ(x)))
+	GELUGrad     // Φ(x) + x·φ(x), with the normal CDF Φ and density φ
+	GELUTanhGrad // derivative of GELUTanh
 	numUnary
 )
 
 var unaryNames = [...]string{"Neg", "Abs", "Sign", "Exp", "Log", "Log1p", "Expm1", "Sqrt", "Rsqrt",
 	"Square", "Sin", "Cos", "Tanh", "Sigmoid", "Erf", "Floor", "Ceil", "Round", "Reciprocal", "SiLU",
-	"GELU", "GELUTanh", "Softplus", "ReLU", "LogicalNot", "BitwiseNot", "ErfInv"}
+	"GELU", "GELUTanh", "Softplus", "ReLU", "LogicalNot", "BitwiseNot", "ErfInv",
+	"SiLUGrad", "GELUGrad", "GELUTanhGrad"}
 
 func (k UnaryKind) String() string {
 	if k < numUnary {
