@@ -72,19 +72,45 @@ func ScaledDotProductAttention(q, k, v *Array, opts AttentionOptions) *Array {
 		op.HasMask = true
 		ins = append(ins, m)
 	}
-	return newArray(op, []int{b, hq, lq, v.shape[3]}, dt, ins...)
+	shape := []int{b, hq, lq, v.shape[3]}
+	if transformDepth.Load() == 0 {
+		return newArray(op, shape, dt, ins...)
+	}
+	// Under a transform the result may be differentiated: compute it with the row log-sum-exps
+	// that the backward pass needs, so that it does not rerun the forward pass.
+	packed := attentionLSE(op, ins, shape)
+	return AsType(unpack(packed, 0, shape), dt)
+}
+
+// attentionLSE is the ScaledDotProductAttentionLSE node of op's operands, whose attention output
+// has the given shape.
+func attentionLSE(op prim.ScaledDotProductAttention, ins []*Array, shape []int) *Array {
+	n := prim.ShapeSize(shape) + shape[0]*shape[1]*shape[2]
+	return newArray(prim.ScaledDotProductAttentionLSE(op), []int{n}, gradType(ins[0].dtype), ins...)
+}
+
+// attentionGrads returns the cotangents of q, k and v (none for the mask) from the
+// ScaledDotProductAttentionLSE result fwd of the operands ins and the cotangent c of fwd or of
+// the attention output alone.
+func attentionGrads(op prim.ScaledDotProductAttentionGrad, ins []*Array, fwd, c *Array) []*Array {
+	q, k, v := ins[0], ins[1], ins[2]
+	args := append(append([]*Array{}, ins...), fwd, c)
+	g := newArray(op, []int{q.Size() + k.Size() + v.Size()}, fwd.dtype, args...)
+	return []*Array{
+		unpack(g, 0, q.shape),
+		unpack(g, q.Size(), k.shape),
+		unpack(g, q.Size()+k.Size(), v.shape),
+	}
 }
 
 func init() {
+	// Outside transforms the plain op is built; should it be differentiated after all, its
+	// forward pass is recomputed with the log-sum-exps.
 	defVJP(func(op prim.ScaledDotProductAttention, node, c *Array) []*Array {
-		q, k, v := node.inputs[0], node.inputs[1], node.inputs[2]
-		ins := append(append([]*Array{}, node.inputs...), c)
-		size := q.Size() + k.Size() + v.Size()
-		g := newArray(prim.ScaledDotProductAttentionGrad(op), []int{size}, gradType(node.dtype), ins...)
-		return []*Array{
-			unpack(g, 0, q.shape),
-			unpack(g, q.Size(), k.shape),
-			unpack(g, q.Size()+k.Size(), v.shape),
-		}
+		fwd := attentionLSE(op, node.inputs, node.shape)
+		return attentionGrads(prim.ScaledDotProductAttentionGrad(op), node.inputs, fwd, c)
+	})
+	defVJP(func(op prim.ScaledDotProductAttentionLSE, node, c *Array) []*Array {
+		return attentionGrads(prim.ScaledDotProductAttentionGrad(op), node.inputs, node, c)
 	})
 }

@@ -3,7 +3,11 @@ package mx
 import (
 	"math"
 	"math/rand/v2"
+	"reflect"
+	"runtime"
 	"testing"
+
+	"github.com/lmxlab/lmxlab/mx/prim"
 )
 
 // attnCase is one attention configuration: shapes, options, and an optional explicit mask.
@@ -140,6 +144,8 @@ var attnCases = []attnCase{
 	{name: "bool", b: 2, hq: 4, hkv: 2, lq: 9, lk: 11, d: 5, dv: 3, maskShape: []int{2, 1, 9, 11}, boolMask: true},
 	{name: "more queries than keys", b: 1, hq: 1, hkv: 1, lq: 6, lk: 4, d: 3, dv: 3, causal: true},
 	{name: "many blocks", b: 1, hq: 2, hkv: 2, lq: 100, lk: 150, d: 8, dv: 8, causal: true, window: 70, maskShape: []int{100, 150}},
+	{name: "wide heads", b: 1, hq: 4, hkv: 1, lq: 130, lk: 140, d: 64, dv: 48, causal: true, window: 100},
+	{name: "very wide heads", b: 1, hq: 2, hkv: 2, lq: 70, lk: 70, d: 150, dv: 20, chunk: 50, maskShape: []int{1, 2, 1, 70}},
 	{name: "no keys", b: 1, hq: 2, hkv: 1, lq: 3, lk: 0, d: 4, dv: 5},
 	{name: "no batch", b: 0, hq: 2, hkv: 1, lq: 3, lk: 4, d: 4, dv: 5},
 }
@@ -191,7 +197,7 @@ func TestAttentionGradients(t *testing.T) {
 	}
 	// Bigger shapes, spanning several query and key blocks: compare with the gradients of
 	// attention written with plain ops (materialized scores, Softmax, Matmul).
-	for _, c := range []attnCase{attnCases[1], attnCases[10], attnCases[2]} {
+	for _, c := range []attnCase{attnCases[1], attnCases[10], attnCases[2], attnCases[11], attnCases[12]} {
 		q, k, v := c.inputs(rng)
 		mask := c.makeMask(rng)
 		full := FromSlice(c.fullMask(mask), c.b, c.hq, c.lq, c.lk)
@@ -257,5 +263,185 @@ func TestAttentionPropagatesNaN(t *testing.T) {
 		if math.IsNaN(x) != (i < 4) {
 			t.Fatalf("output %d = %v: only the first row should be NaN", i, x)
 		}
+	}
+}
+
+// bitsEqual fails unless a and b hold bitwise identical float32 values.
+func bitsEqual(t *testing.T, what string, a, b *Array) {
+	t.Helper()
+	x, y := AsType(a, Float32).Float32s(), AsType(b, Float32).Float32s()
+	if len(x) != len(y) {
+		t.Fatalf("%s: %d values vs %d", what, len(x), len(y))
+	}
+	for i := range x {
+		if math.Float32bits(x[i]) != math.Float32bits(y[i]) {
+			t.Fatalf("%s: element %d differs: %v vs %v", what, i, x[i], y[i])
+		}
+	}
+}
+
+// Under a transform the output comes from ScaledDotProductAttentionLSE; it must equal the plain
+// kernel's bit for bit, in every dtype.
+func TestAttentionForwardUnderTransform(t *testing.T) {
+	rng := newRNG(34)
+	for _, c := range []attnCase{attnCases[1], attnCases[8], attnCases[11], attnCases[13]} {
+		q, k, v := c.inputs(rng)
+		mask := c.makeMask(rng)
+		for _, dt := range []DType{Float64, Float32, BFloat16, Float16} {
+			args := []*Array{AsType(q, dt), AsType(k, dt), AsType(v, dt)}
+			plain := ScaledDotProductAttention(args[0], args[1], args[2], c.opts(mask))
+			outs, _ := VJP(func(a ...*Array) []*Array {
+				return []*Array{ScaledDotProductAttention(a[0], a[1], a[2], c.opts(mask))}
+			}, args, []*Array{OnesLike(plain)})
+			if outs[0].DType() != dt {
+				t.Fatalf("%s: %s output under VJP has dtype %s", c.name, dt, outs[0].DType())
+			}
+			if dt == Float64 {
+				assertClose(t, c.name+" f64 under VJP", outs[0].Float64s(), plain.Float64s(), 0, 0)
+				continue
+			}
+			bitsEqual(t, c.name+" "+dt.String()+" under VJP", outs[0], plain)
+		}
+	}
+}
+
+// The row log-sum-exps of ScaledDotProductAttentionLSE, and its VJP with a cotangent on them.
+func TestAttentionLSE(t *testing.T) {
+	rng := newRNG(35)
+	c := attnCase{name: "lse", b: 2, hq: 2, hkv: 1, lq: 4, lk: 5, d: 3, dv: 2, causal: true, window: 3, maskShape: []int{4, 5}}
+	q, k, v := c.inputs(rng)
+	mask := c.makeMask(rng)
+	op := prim.ScaledDotProductAttention{Scale: 0.6, Mask: prim.AttentionMask{Causal: true, Window: 3}, HasMask: true}
+	m4 := Reshape(mask, 1, 1, 4, 5)
+	shape := []int{c.b, c.hq, c.lq, c.dv}
+	f := func(a ...*Array) *Array { return attentionLSE(op, []*Array{a[0], a[1], a[2], m4}, shape) }
+	got := f(q, k, v).Float64s()
+	want := refAttention(c, q.Float64s(), k.Float64s(), v.Float64s(), c.fullMask(mask), 0.6)
+	no := len(want)
+	assertClose(t, "LSE output", got[:no], want, 1e-12, 1e-12)
+	// log-sum-exp by materialized scores.
+	full := c.fullMask(mask)
+	qs, ks := q.Float64s(), k.Float64s()
+	for r := 0; r < c.b*c.hq*c.lq; r++ {
+		b, h, i := r/(c.hq*c.lq), r/c.lq%c.hq, r%c.lq
+		sum := 0.0
+		for j := 0; j < c.lk; j++ {
+			dot := 0.0
+			for x := 0; x < c.d; x++ {
+				dot += qs[((b*c.hq+h)*c.lq+i)*c.d+x] * ks[((b*c.hkv+h/2)*c.lk+j)*c.d+x]
+			}
+			sum += math.Exp(dot*0.6 + full[r*c.lk+j])
+		}
+		assertClose(t, "LSE", got[no+r:no+r+1], []float64{math.Log(sum)}, 1e-12, 1e-12)
+	}
+	checkGrad(t, "attention with log-sum-exps", f, q, k, v)
+	// A row that sees no key has log-sum-exp -Inf.
+	e := attnCase{b: 1, hq: 1, hkv: 1, lq: 3, lk: 2, d: 2, dv: 2, causal: true}
+	q, k, v = e.inputs(rng)
+	lse := attentionLSE(prim.ScaledDotProductAttention{Scale: 1, Mask: prim.AttentionMask{Causal: true}}, []*Array{q, k, v}, []int{1, 1, 3, 2}).Float64s()[6:]
+	if !math.IsInf(lse[0], -1) || math.IsInf(lse[1], 0) {
+		t.Fatalf("log-sum-exps %v: want -Inf for the first row only", lse)
+	}
+}
+
+// The VJP rule of the plain primitive (built outside transforms) recomputes the forward pass and
+// must agree with the gradients taken through ScaledDotProductAttentionLSE.
+func TestAttentionPlainVJP(t *testing.T) {
+	rng := newRNG(36)
+	for _, c := range []attnCase{attnCases[3], attnCases[8]} {
+		q, k, v := c.inputs(rng)
+		mask := c.makeMask(rng)
+		args := []*Array{AsType(q, Float32), AsType(k, Float32), AsType(v, Float32)}
+		node := ScaledDotProductAttention(args[0], args[1], args[2], c.opts(mask))
+		if _, ok := node.op.(prim.ScaledDotProductAttention); !ok {
+			t.Fatalf("outside transforms the op is %s", node.op.Name())
+		}
+		cot := AsType(randn(rng, node.Shape()...), Float32)
+		got := vjpRules[reflect.TypeFor[prim.ScaledDotProductAttention]()](node, cot)
+		_, want := VJP(func(a ...*Array) []*Array {
+			return []*Array{ScaledDotProductAttention(a[0], a[1], a[2], c.opts(mask))}
+		}, args, []*Array{cot})
+		for i := range want {
+			bitsEqual(t, c.name+" plain VJP", got[i], want[i])
+		}
+	}
+}
+
+// The backward pass takes one of two plans depending on the core count; both must give the same
+// bits, as must every core count.
+func TestAttentionGradientPlans(t *testing.T) {
+	rng := newRNG(37)
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, c := range []attnCase{attnCases[10], attnCases[12], attnCases[5], attnCases[2]} {
+		q, k, v := c.inputs(rng)
+		mask := c.makeMask(rng)
+		args := []*Array{AsType(q, Float32), AsType(k, Float32), AsType(v, Float32)}
+		cot := AsType(randn(rng, c.b, c.hq, c.lq, c.dv), Float32)
+		f := func(a ...*Array) []*Array {
+			return []*Array{ScaledDotProductAttention(a[0], a[1], a[2], c.opts(mask))}
+		}
+		var first []*Array
+		for _, procs := range []int{1, 2, 8} {
+			runtime.GOMAXPROCS(procs)
+			_, g := VJP(f, args, []*Array{cot})
+			Eval(g...)
+			if first == nil {
+				first = g
+				continue
+			}
+			for i := range g {
+				bitsEqual(t, c.name+" gradient across core counts", g[i], first[i])
+			}
+		}
+	}
+}
+
+// Zero-size dimensions: no keys (gradients of q zero, outputs zero), no batch.
+func TestAttentionGradientsEmpty(t *testing.T) {
+	rng := newRNG(38)
+	for _, c := range []attnCase{attnCases[13], attnCases[14]} {
+		q, k, v := c.inputs(rng)
+		cot := randn(rng, c.b, c.hq, c.lq, c.dv)
+		_, g := VJP(func(a ...*Array) []*Array {
+			return []*Array{ScaledDotProductAttention(a[0], a[1], a[2], c.opts(nil))}
+		}, []*Array{q, k, v}, []*Array{cot})
+		for i, a := range []*Array{q, k, v} {
+			assertShape(t, c.name+" gradient", g[i], a.Shape()...)
+			assertClose(t, c.name+" gradient", g[i].Float64s(), make([]float64, a.Size()), 0, 0)
+		}
+	}
+}
+
+// BenchmarkAttention times the fused attention in float32, forward alone and forward plus
+// backward (VJP with a random cotangent), on the shapes of the GPT training benchmarks and on a
+// long causal sequence.
+func BenchmarkAttention(b *testing.B) {
+	shapes := []struct {
+		name       string
+		b, h, l, d int
+		causal     bool
+	}{
+		{"B12H4L64D32causal", 12, 4, 64, 32, true},
+		{"B16H8L256D32causal", 16, 8, 256, 32, true},
+		{"B1H12L1024D64causal", 1, 12, 1024, 64, true},
+	}
+	for _, s := range shapes {
+		rng := newRNG(40)
+		mk := func() *Array { return AsType(randn(rng, s.b, s.h, s.l, s.d), Float32) }
+		q, k, v, cot := mk(), mk(), mk(), mk()
+		Eval(q, k, v, cot)
+		opts := AttentionOptions{Causal: s.causal}
+		b.Run(s.name+"/fwd", func(b *testing.B) {
+			for b.Loop() {
+				Eval(ScaledDotProductAttention(q, k, v, opts))
+			}
+		})
+		b.Run(s.name+"/fwdbwd", func(b *testing.B) {
+			f := func(a ...*Array) []*Array { return []*Array{ScaledDotProductAttention(a[0], a[1], a[2], opts)} }
+			for b.Loop() {
+				out, g := VJP(f, []*Array{q, k, v}, []*Array{cot})
+				Eval(append(g, out...)...)
+			}
+		})
 	}
 }

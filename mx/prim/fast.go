@@ -55,7 +55,12 @@ type ScaledDotProductAttention struct {
 	HasMask bool
 }
 
-// ScaledDotProductAttentionGrad packs (dq, dk, dv). Inputs: q, k, v, [mask], output cotangent.
+// ScaledDotProductAttentionGrad packs (dq, dk, dv), flattened, in the type of
+// ScaledDotProductAttentionLSE's output. Inputs: q, k, v, [mask], then the
+// ScaledDotProductAttentionLSE output for those operands and fields (attention output and row
+// log-sum-exps), then the cotangent: either of that whole packed output (the output's cotangent
+// followed by the log-sum-exps'), or of the attention output (B, Hq, Lq, Dv) alone, the
+// log-sum-exps' cotangent then being zero.
 type ScaledDotProductAttentionGrad struct {
 	Scale   float64
 	Mask    AttentionMask
