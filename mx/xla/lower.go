@@ -1,0 +1,495 @@
+package xla
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/lmxlab/lmxlab/mx/prim"
+)
+
+// Lowering: a prim.Program becomes one StableHLO module whose @main takes the Program's inputs
+// in order and returns its outputs. Each primitive is expanded into StableHLO operations with
+// the cpu backend's semantics (mx/cpu is the reference): half-precision arithmetic is done in
+// float32 and rounded once, fused primitives are written out as plain HLO.
+
+// Options tune the lowering.
+type Options struct {
+	// TF32 lets float32 matrix products use the tensor cores' reduced-precision mode (XLA's
+	// DEFAULT precision) instead of full float32 (HIGHEST).
+	TF32 bool
+}
+
+// Lower writes p as a StableHLO module in MLIR's text form.
+func Lower(p *prim.Program, opts Options) (text string, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			le, ok := r.(loweringError)
+			if !ok {
+				panic(r)
+			}
+			err = fmt.Errorf("xla: %s", le.msg)
+		}
+	}()
+	l := &lowerer{prog: p, opts: opts, vals: make([]value, len(p.Nodes))}
+	return l.module(), nil
+}
+
+type lowerer struct {
+	prog    *prim.Program
+	opts    Options
+	vals    []value
+	counter int
+	f       *fn
+}
+
+func (l *lowerer) module() string {
+	p := l.prog
+	l.f = newFn("    ", &l.counter)
+	args := make([]value, p.NumInputs)
+	var sig strings.Builder
+	for i, n := range p.Nodes {
+		if in, ok := n.Op.(prim.Input); ok {
+			if in.Index < 0 || in.Index >= p.NumInputs {
+				failf("node %d binds input %d of %d", i, in.Index, p.NumInputs)
+			}
+			args[in.Index] = value{fmt.Sprintf("%%arg%d", in.Index), tt(n.DType, n.Shape...)}
+		}
+	}
+	for i, a := range args {
+		if a.name == "" {
+			failf("program input %d is not bound by any node", i)
+		}
+		if i > 0 {
+			sig.WriteString(", ")
+		}
+		sig.WriteString(a.name + ": " + a.t.String())
+	}
+	for i := range p.Nodes {
+		n := &p.Nodes[i]
+		if in, ok := n.Op.(prim.Input); ok {
+			l.vals[i] = args[in.Index]
+			continue
+		}
+		for _, j := range n.Inputs {
+			if j < 0 || j >= i {
+				failf("node %d (%s) reads node %d", i, n.Op.Name(), j)
+			}
+		}
+		want := tt(n.DType, n.Shape...)
+		var v value
+		if n.Size() == 0 {
+			v = l.f.full(n.DType, n.Shape, 0) // nothing to compute
+		} else {
+			v = l.node(n)
+		}
+		if !v.t.equal(want) {
+			failf("%s lowered to %v, want %v", n.Op.Name(), v.t, want)
+		}
+		l.vals[i] = v
+	}
+	var outs []value
+	var rt []string
+	for _, o := range p.Outputs {
+		outs = append(outs, l.vals[o])
+		rt = append(rt, l.vals[o].t.String())
+	}
+	l.f.emit("func.return", outs, nil, "")
+	var b strings.Builder
+	b.WriteString("module @lmxlab {\n")
+	fmt.Fprintf(&b, "  func.func public @main(%s) -> (%s) {\n", sig.String(), strings.Join(rt, ", "))
+	b.WriteString(l.f.b.String())
+	b.WriteString("  }\n}\n")
+	return b.String()
+}
+
+// in returns the lowered value of the node's k-th input.
+func (l *lowerer) in(n *prim.Node, k int) value { return l.vals[n.Inputs[k]] }
+
+func (l *lowerer) node(n *prim.Node) value {
+	f := l.f
+	switch op := n.Op.(type) {
+	case prim.Full:
+		return f.full(n.DType, n.Shape, op.Value)
+	case prim.Arange:
+		// start + i·step in float64, then converted, as the cpu backend does.
+		i := f.iota(prim.Float64, n.Shape, 0)
+		v := f.addS(f.mulS(i, op.Step), op.Start)
+		return l.convertValue(v, n.DType)
+	case prim.Identity, prim.StopGradient:
+		return l.in(n, 0)
+	case prim.Reshape:
+		return f.reshape(l.in(n, 0), n.Shape...)
+	case prim.AsType:
+		return l.convertValue(l.in(n, 0), n.DType)
+	case prim.Broadcast:
+		return f.broadcastTo(l.in(n, 0), n.Shape)
+	case prim.Unary:
+		return l.unary(op.Kind, l.in(n, 0))
+	case prim.Binary:
+		a := f.broadcastTo(l.in(n, 0), n.Shape)
+		b := f.broadcastTo(l.in(n, 1), n.Shape)
+		return l.binary(op.Kind, a, b)
+	case prim.Where:
+		c := f.broadcastTo(l.in(n, 0), n.Shape)
+		x := f.broadcastTo(l.in(n, 1), n.Shape)
+		y := f.broadcastTo(l.in(n, 2), n.Shape)
+		return f.selectV(c, x, y)
+	case prim.Reduce:
+		return l.reduce(op, n)
+	case prim.ArgReduce:
+		return l.argReduce(op, n)
+	case prim.Softmax:
+		return l.softmax(op, n)
+	case prim.Scan:
+		return l.scan(op, n)
+	case prim.Matmul:
+		return l.matmul(op, n)
+	case prim.Transpose:
+		return f.transpose(l.in(n, 0), op.Perm)
+	case prim.Slice:
+		return l.slice(op, n)
+	case prim.SliceUpdate:
+		return l.sliceUpdate(op, n)
+	case prim.Concatenate:
+		xs := make([]value, len(n.Inputs))
+		for k := range xs {
+			xs[k] = l.in(n, k)
+		}
+		return f.concat(op.Axis, xs...)
+	case prim.Pad:
+		x := l.in(n, 0)
+		return f.pad(x, f.scalar(x.dtype(), op.Value), op.Low, op.High, nil)
+	case prim.Take:
+		return l.take(op, n)
+	case prim.TakeAlongAxis:
+		return l.takeAlongAxis(op, n)
+	case prim.PutAlongAxis:
+		return l.putAlongAxis(op, n)
+	case prim.IndexAdd:
+		return l.indexAdd(op, n)
+	case prim.Sort:
+		return l.sort(n, false)
+	case prim.ArgSort:
+		return l.sort(n, true)
+	case prim.Conv1d:
+		return l.conv1d(op, n)
+	case prim.Conv1dGradInput:
+		return l.conv1dGradInput(op, n)
+	case prim.Conv1dGradWeight:
+		return l.conv1dGradWeight(op, n)
+	case prim.RandomBits:
+		return l.randomBits(n)
+	case prim.RMSNorm:
+		return l.rmsNorm(op, n)
+	case prim.RMSNormGrad:
+		return l.rmsNormGrad(op, n)
+	case prim.LayerNorm:
+		return l.layerNorm(op, n)
+	case prim.LayerNormGrad:
+		return l.layerNormGrad(op, n)
+	case prim.RoPE:
+		return l.rope(op, n)
+	case prim.ScaledDotProductAttention:
+		return l.attention(op, n)
+	case prim.ScaledDotProductAttentionLSE:
+		return l.attentionLSE(op, n)
+	case prim.ScaledDotProductAttentionGrad:
+		return l.attentionGrad(op, n)
+	case prim.CrossEntropy:
+		return l.crossEntropy(n)
+	case prim.CrossEntropyGrad:
+		return l.crossEntropyGrad(n)
+	case prim.QuantizedMatmul:
+		return l.quantizedMatmul(op, n)
+	}
+	failf("no lowering for primitive %s", n.Op.Name())
+	return value{}
+}
+
+// computeType is the dtype arithmetic on dt runs in: float32 for the half types.
+func computeType(dt prim.DType) prim.DType {
+	if dt == prim.Float16 || dt == prim.BFloat16 {
+		return prim.Float32
+	}
+	return dt
+}
+
+// convertValue converts with the cpu backend's rules: anything to bool is x != 0, and float64 to
+// a half type rounds through float32.
+func (l *lowerer) convertValue(x value, dt prim.DType) value {
+	f := l.f
+	switch {
+	case x.dtype() == dt:
+		return x
+	case dt == prim.Bool:
+		return f.compareS(x, 0, "NE")
+	case x.dtype() == prim.Float64 && (dt == prim.Float16 || dt == prim.BFloat16):
+		return f.convert(f.convert(x, prim.Float32), dt)
+	}
+	return f.convert(x, dt)
+}
+
+// unary lowers an elementwise function of one input.
+func (l *lowerer) unary(k prim.UnaryKind, x value) value {
+	f := l.f
+	dt := x.dtype()
+	if dt == prim.Bool {
+		if k == prim.LogicalNot {
+			return f.not(x)
+		}
+		failf("%s is not defined for bool", k)
+	}
+	if !dt.IsFloat() {
+		switch k {
+		case prim.Neg:
+			return f.neg(x)
+		case prim.Abs:
+			if dt == prim.Int32 || dt == prim.Int64 {
+				return f.unary("stablehlo.abs", x)
+			}
+			return x
+		case prim.Sign:
+			if dt == prim.Int32 || dt == prim.Int64 {
+				return f.unary("stablehlo.sign", x)
+			}
+			return f.selectV(f.compareS(x, 0, "NE"), f.fullLike(x, 1), f.fullLike(x, 0))
+		case prim.Square:
+			return f.mul(x, x)
+		case prim.BitwiseNot:
+			return f.not(x)
+		case prim.Floor, prim.Ceil, prim.Round:
+			return x
+		}
+		failf("%s is not defined for %s", k, dt)
+	}
+	ct := computeType(dt)
+	y := l.unaryFloat(k, f.convert(x, ct))
+	return f.convert(y, dt)
+}
+
+func (l *lowerer) unaryFloat(k prim.UnaryKind, x value) value {
+	f := l.f
+	switch k {
+	case prim.Neg:
+		return f.neg(x)
+	case prim.Abs:
+		return f.unary("stablehlo.abs", x)
+	case prim.Sign:
+		return f.unary("stablehlo.sign", x)
+	case prim.Exp:
+		return f.exp(x)
+	case prim.Log:
+		return f.log(x)
+	case prim.Log1p:
+		return f.unary("stablehlo.log_plus_one", x)
+	case prim.Expm1:
+		return f.unary("stablehlo.exponential_minus_one", x)
+	case prim.Sqrt:
+		return f.unary("stablehlo.sqrt", x)
+	case prim.Rsqrt:
+		return f.unary("stablehlo.rsqrt", x)
+	case prim.Square:
+		return f.mul(x, x)
+	case prim.Sin:
+		return f.unary("stablehlo.sine", x)
+	case prim.Cos:
+		return f.unary("stablehlo.cosine", x)
+	case prim.Tanh:
+		return f.unary("stablehlo.tanh", x)
+	case prim.Sigmoid:
+		return f.unary("stablehlo.logistic", x)
+	case prim.Erf:
+		return f.unary("chlo.erf", x)
+	case prim.ErfInv:
+		return f.unary("chlo.erf_inv", x)
+	case prim.Floor:
+		return f.unary("stablehlo.floor", x)
+	case prim.Ceil:
+		return f.unary("stablehlo.ceil", x)
+	case prim.Round:
+		return f.unary("stablehlo.round_nearest_even", x)
+	case prim.Reciprocal:
+		return f.div(f.fullLike(x, 1), x)
+	case prim.SiLU:
+		return f.mul(x, f.unary("stablehlo.logistic", x))
+	case prim.GELU:
+		e := f.unary("chlo.erf", f.mulS(x, 1/math.Sqrt2))
+		return f.mul(f.mulS(x, 0.5), f.addS(e, 1))
+	case prim.GELUTanh:
+		x3 := f.mul(f.mul(x, x), x)
+		inner := f.mulS(f.add(x, f.mulS(x3, 0.044715)), math.Sqrt(2/math.Pi))
+		return f.mul(f.mulS(x, 0.5), f.addS(f.unary("stablehlo.tanh", inner), 1))
+	case prim.Softplus:
+		// max(x, 0) + log1p(exp(-|x|)), without overflow.
+		e := f.exp(f.neg(f.unary("stablehlo.abs", x)))
+		return f.add(f.max(x, f.fullLike(x, 0)), f.unary("stablehlo.log_plus_one", e))
+	case prim.ReLU:
+		// x <= 0 gives +0; NaN passes through.
+		return f.selectV(f.compareS(x, 0, "LE"), f.fullLike(x, 0), x)
+	case prim.SiLUGrad:
+		// σ(x)·(1 + x·(1-σ(x)))
+		sg := f.unary("stablehlo.logistic", x)
+		return l.atInf(x, f.mul(sg, f.addS(f.mul(x, f.sub(f.fullLike(x, 1), sg)), 1)))
+	case prim.GELUGrad:
+		// Φ(x) + x·φ(x)
+		cdf := f.mulS(f.addS(f.unary("chlo.erf", f.mulS(x, 1/math.Sqrt2)), 1), 0.5)
+		pdf := f.mulS(f.exp(f.mulS(f.mul(x, x), -0.5)), 1/math.Sqrt(2*math.Pi))
+		return l.atInf(x, f.add(cdf, f.mul(x, pdf)))
+	case prim.GELUTanhGrad:
+		const k0, k1 = 0.7978845608028654, 0.044715
+		x2 := f.mul(x, x)
+		th := f.unary("stablehlo.tanh", f.mulS(f.mul(x, f.addS(f.mulS(x2, k1), 1)), k0))
+		a := f.mulS(f.addS(th, 1), 0.5)
+		sech2 := f.sub(f.fullLike(x, 1), f.mul(th, th))
+		b := f.mul(f.mulS(f.mul(x, sech2), 0.5*k0), f.addS(f.mulS(x2, 3*k1), 1))
+		return l.atInf(x, f.add(a, b))
+	}
+	failf("%s is not defined for %s", k, x.dtype())
+	return value{}
+}
+
+// atInf replaces y by the activation-derivative limits at ±Inf: 1 at +Inf, 0 at -Inf.
+func (l *lowerer) atInf(x, y value) value {
+	f := l.f
+	y = f.selectV(f.compareS(x, math.Inf(1), "EQ"), f.fullLike(x, 1), y)
+	return f.selectV(f.compareS(x, math.Inf(-1), "EQ"), f.fullLike(x, 0), y)
+}
+
+// binary lowers an elementwise function of two inputs of the same type.
+func (l *lowerer) binary(k prim.BinaryKind, a, b value) value {
+	f := l.f
+	dt := a.dtype()
+	if k.IsComparison() {
+		switch k {
+		case prim.LogicalAnd, prim.LogicalOr:
+			if dt != prim.Bool {
+				a, b = f.compareS(a, 0, "NE"), f.compareS(b, 0, "NE")
+			}
+			if k == prim.LogicalAnd {
+				return f.and(a, b)
+			}
+			return f.or(a, b)
+		}
+		dir := map[prim.BinaryKind]string{prim.Equal: "EQ", prim.NotEqual: "NE", prim.Less: "LT",
+			prim.LessEqual: "LE", prim.Greater: "GT", prim.GreaterEqual: "GE"}[k]
+		return f.compare(a, b, dir)
+	}
+	switch {
+	case dt == prim.Bool:
+		return l.boolBinary(k, a, b)
+	case dt.IsFloat():
+		ct := computeType(dt)
+		return f.convert(l.floatBinary(k, f.convert(a, ct), f.convert(b, ct)), dt)
+	}
+	return l.intBinary(k, a, b)
+}
+
+func (l *lowerer) floatBinary(k prim.BinaryKind, a, b value) value {
+	f := l.f
+	switch k {
+	case prim.Add:
+		return f.add(a, b)
+	case prim.Sub:
+		return f.sub(a, b)
+	case prim.Mul:
+		return f.mul(a, b)
+	case prim.Div:
+		return f.div(a, b)
+	case prim.Pow:
+		return f.binary("stablehlo.power", a, b)
+	case prim.Maximum:
+		return f.max(a, b)
+	case prim.Minimum:
+		return f.min(a, b)
+	case prim.Atan2:
+		return f.binary("stablehlo.atan2", a, b)
+	case prim.Remainder:
+		// fmod, then moved to the divisor's sign.
+		r := f.binary("stablehlo.remainder", a, b)
+		fix := f.and(f.compareS(r, 0, "NE"), f.xor(f.compareS(r, 0, "LT"), f.compareS(b, 0, "LT")))
+		return f.selectV(fix, f.add(r, b), r)
+	}
+	failf("%s is not defined for floats", k)
+	return value{}
+}
+
+func (l *lowerer) intBinary(k prim.BinaryKind, a, b value) value {
+	f := l.f
+	signed := a.dtype() == prim.Int32 || a.dtype() == prim.Int64
+	switch k {
+	case prim.Add:
+		return f.add(a, b)
+	case prim.Sub:
+		return f.sub(a, b)
+	case prim.Mul:
+		return f.mul(a, b)
+	case prim.Maximum:
+		return f.max(a, b)
+	case prim.Minimum:
+		return f.min(a, b)
+	case prim.BitwiseAnd:
+		return f.and(a, b)
+	case prim.BitwiseOr:
+		return f.or(a, b)
+	case prim.BitwiseXor:
+		return f.xor(a, b)
+	case prim.ShiftLeft:
+		return f.binary("stablehlo.shift_left", a, b)
+	case prim.ShiftRight:
+		if signed {
+			return f.binary("stablehlo.shift_right_arithmetic", a, b)
+		}
+		return f.binary("stablehlo.shift_right_logical", a, b)
+	case prim.Div, prim.Remainder:
+		// Floor division and the divisor-signed remainder; division by zero gives 0.
+		zero := f.compareS(b, 0, "EQ")
+		safe := f.selectV(zero, f.fullLike(b, 1), b)
+		q := f.div(a, safe)
+		r := f.binary("stablehlo.remainder", a, safe)
+		if signed {
+			fix := f.and(f.compareS(r, 0, "NE"), f.xor(f.compareS(r, 0, "LT"), f.compareS(safe, 0, "LT")))
+			q = f.selectV(fix, f.subS(q, 1), q)
+			r = f.selectV(fix, f.add(r, safe), r)
+		}
+		res := q
+		if k == prim.Remainder {
+			res = r
+		}
+		return f.selectV(zero, f.fullLike(a, 0), res)
+	case prim.Pow:
+		// Square-and-multiply over the bits of max(b, 0): exact modulo 2^bits like repeated
+		// multiplication.
+		e := b
+		if signed {
+			e = f.max(b, f.fullLike(b, 0))
+		}
+		bits := 8 * a.dtype().Size()
+		r := f.fullLike(a, 1)
+		base := a
+		one := f.fullLike(e, 1)
+		for i := 0; i < bits; i++ {
+			bit := f.compareS(f.and(e, one), 0, "NE")
+			r = f.selectV(bit, f.mul(r, base), r)
+			base = f.mul(base, base)
+			e = f.binary("stablehlo.shift_right_logical", e, one)
+		}
+		return r
+	}
+	failf("%s is not defined for %s", k, a.dtype())
+	return value{}
+}
+
+func (l *lowerer) boolBinary(k prim.BinaryKind, a, b value) value {
+	f := l.f
+	switch k {
+	case prim.NotEqual, prim.BitwiseXor:
+		return f.xor(a, b)
+	case prim.LogicalAnd, prim.BitwiseAnd, prim.Mul, prim.Minimum:
+		return f.and(a, b)
+	case prim.LogicalOr, prim.BitwiseOr, prim.Add, prim.Maximum:
+		return f.or(a, b)
+	}
+	failf("%s is not defined for bool", k)
+	return value{}
+}
