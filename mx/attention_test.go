@@ -426,22 +426,24 @@ func BenchmarkAttention(b *testing.B) {
 		{"B1H12L1024D64causal", 1, 12, 1024, 64, true},
 	}
 	for _, s := range shapes {
-		rng := newRNG(40)
-		mk := func() *Array { return AsType(randn(rng, s.b, s.h, s.l, s.d), Float32) }
-		q, k, v, cot := mk(), mk(), mk(), mk()
-		Eval(q, k, v, cot)
-		opts := AttentionOptions{Causal: s.causal}
-		b.Run(s.name+"/fwd", func(b *testing.B) {
-			for b.Loop() {
-				Eval(ScaledDotProductAttention(q, k, v, opts))
-			}
-		})
-		b.Run(s.name+"/fwdbwd", func(b *testing.B) {
-			f := func(a ...*Array) []*Array { return []*Array{ScaledDotProductAttention(a[0], a[1], a[2], opts)} }
-			for b.Loop() {
-				out, g := VJP(f, []*Array{q, k, v}, []*Array{cot})
-				Eval(append(g, out...)...)
-			}
+		b.Run(s.name, func(b *testing.B) {
+			rng := newRNG(40)
+			mk := func() *Array { return AsType(randn(rng, s.b, s.h, s.l, s.d), Float32) }
+			q, k, v, cot := mk(), mk(), mk(), mk()
+			Eval(q, k, v, cot)
+			opts := AttentionOptions{Causal: s.causal}
+			b.Run("fwd", func(b *testing.B) {
+				for b.Loop() {
+					Eval(ScaledDotProductAttention(q, k, v, opts))
+				}
+			})
+			b.Run("fwdbwd", func(b *testing.B) {
+				f := func(a ...*Array) []*Array { return []*Array{ScaledDotProductAttention(a[0], a[1], a[2], opts)} }
+				for b.Loop() {
+					out, g := VJP(f, []*Array{q, k, v}, []*Array{cot})
+					Eval(append(g, out...)...)
+				}
+			})
 		})
 	}
 }
