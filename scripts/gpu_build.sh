@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Builds, on this machine, everything a GPU device run needs into devbin/ (git-ignored; name it in
+# the device tool's carry): the lmxlab CLI and the test binaries of the packages that run on the
+# GPU with LMXLAB_DEVICE=gpu, all with cgo for the xla backend and stripped, plus the peer
+# benchmark script (../shared does not travel). The device machine has no Go toolchain; its
+# glibc (2.39) runs binaries linked here (2.36). Then run scripts/gpu_run.sh there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+shared="${LMXLAB_SHARED:-$(cd .. && pwd)/shared}"
+devbin="${DEVBIN:-devbin}" # where to put them (absolute, to build from another worktree)
+mkdir -p "$devbin"
+export CGO_ENABLED=1
+flags=(-trimpath -ldflags='-s -w')
+go build "${flags[@]}" -o "$devbin"/lmxlab ./cmd/lmxlab
+go test -c "${flags[@]}" -o "$devbin"/xla.test ./mx/xla
+go test -c "${flags[@]}" -o "$devbin"/mx.test ./mx
+go test -c "${flags[@]}" -o "$devbin"/models.test ./models
+cp "$shared/bench/peer_torch_train.py" "$devbin"/
+ls -la "$devbin"
+du -sh "$devbin"

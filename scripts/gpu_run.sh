@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Runs on the GPU device machine, from the repository root, after scripts/gpu_build.sh filled
+# devbin/ here: the GPU tests (mx/xla's GPU-vs-CPU checks, then the mx and models suites with
+# LMXLAB_DEVICE=gpu), then lmxlab's training benchmark next to peer_torch_train.py (eager and
+# --compile), and prints a table. Logs go to $OUT (the device tool's output folder) or /tmp/gpu_out.
+#
+#   scripts/gpu_run.sh [phases...]   phases: xla mx models bench (default: all)
+#   BENCH="gpt:fp32 llama:fp32" BENCH_SIZE="--d-model 768 ..." TEST_TIMEOUT=240 scripts/gpu_run.sh
+set -uo pipefail
+cd "$(dirname "$0")/.."
+out="${OUT:-/tmp/gpu_out}"
+mkdir -p "$out"
+phases="${*:-xla mx models bench}"
+export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1 PYTHONUNBUFFERED=1
+if [ -z "${LMXLAB_PJRT_PLUGIN:-}" ]; then
+	for v in 13 12; do
+		d=$(python3 -c "import importlib.util as u, os; print(os.path.dirname(u.find_spec('jax_plugins.xla_cuda$v').origin))" 2>/dev/null) || continue
+		[ -f "$d/xla_cuda_plugin.so" ] && export LMXLAB_PJRT_PLUGIN="$d/xla_cuda_plugin.so" && break
+	done
+fi
+echo "plugin: ${LMXLAB_PJRT_PLUGIN:-none found}"
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
+tt=${TEST_TIMEOUT:-240}
+summary=()
+
+run_tests() { # name binary args...
+	local name=$1 bin=$2
+	shift 2
+	local t0=$SECONDS
+	LMXLAB_DEVICE=gpu timeout "$tt" "$bin" -test.timeout "${tt}s" "$@" >"$out/$name.log" 2>&1
+	local rc=$?
+	local pass fail
+	pass=$(grep -c -- '^--- PASS\|^    --- PASS' "$out/$name.log")
+	fail=$(grep -c -- '--- FAIL' "$out/$name.log")
+	summary+=("$(printf '%-8s rc=%-3s %4ds  %s passed, %s failed' "$name" "$rc" $((SECONDS - t0)) "$pass" "$fail")")
+	grep -- '--- FAIL' "$out/$name.log" | head -40
+	grep -m5 -B2 -A12 'panic:\|Error\|error' "$out/$name.log" | head -60
+}
+
+for p in $phases; do
+	case $p in
+	xla) run_tests xla devbin/xla.test -test.v -test.run 'TestGPU' ; tail -5 "$out/xla.log" ;;
+	mx) run_tests mx devbin/mx.test -test.v ;;
+	models) run_tests models devbin/models.test -test.v ;;
+	bench)
+		size=${BENCH_SIZE:---d-model 768 --n-layers 12 --n-heads 12 --vocab-size 50304 --seq-len 1024 --batch-size 16}
+		rows=()
+		for spec in ${BENCH:-gpt:fp32 llama:fp32}; do
+			arch=${spec%%:*} dt=${spec##*:}
+			extra=""
+			[ "$arch" = llama ] && extra="--n-kv-heads 4"
+			LMXLAB_DEVICE=gpu timeout ${BENCH_TIMEOUT:-240} devbin/lmxlab bench "$arch" --mode train --device gpu --dtype "$dt" $size $extra --steps 10 --warmup 3 --json >"$out/bench_${arch}_$dt.json" 2>"$out/bench_${arch}_$dt.err"
+			rows+=("$(printf '%-6s %-5s %-14s ' "$arch" "$dt" lmxlab-xla)$(python3 -c "import json,sys; d=json.loads(open(sys.argv[1]).read().strip().splitlines()[-1]); print('%10.0f tok/s %8.1f ms/step  first step %.1fs' % (d['tokens_per_s'], d['ms_per_step'], d['first_step_s']))" "$out/bench_${arch}_$dt.json" 2>/dev/null || tail -c 300 "$out/bench_${arch}_$dt.err")")
+			for mode in eager compile; do
+				flag=""
+				[ $mode = compile ] && flag="--compile"
+				t0=$SECONDS
+				timeout ${BENCH_TIMEOUT:-240} python3 devbin/peer_torch_train.py --arch "$arch" $size $extra --device cuda --dtype "$dt" --steps 10 --warmup 3 $flag >"$out/torch_${arch}_${dt}_$mode.json" 2>"$out/torch_${arch}_${dt}_$mode.err"
+				rows+=("$(printf '%-6s %-5s %-14s ' "$arch" "$dt" "torch-$mode")$(python3 -c "import json,sys; d=json.loads(open(sys.argv[1]).read().strip().splitlines()[-1]); print('%10.0f tok/s %8.1f ms/step  (run %ds)' % (d['tokens_per_s'], d['ms_per_step'], int(sys.argv[2])))" "$out/torch_${arch}_${dt}_$mode.json" $((SECONDS - t0)) 2>/dev/null || tail -c 300 "$out/torch_${arch}_${dt}_$mode.err")")
+			done
+		done
+		summary+=("" "bench (${size}):" "${rows[@]}")
+		;;
+	esac
+done
+echo
+echo "==== summary ===="
+printf '%s\n' "${summary[@]}"
