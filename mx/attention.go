@@ -111,6 +111,14 @@ func init() {
 		return attentionGrads(prim.ScaledDotProductAttentionGrad(op), node.inputs, fwd, c)
 	})
 	defVJP(func(op prim.ScaledDotProductAttentionLSE, node, c *Array) []*Array {
+		// When only the attention output was used, c is that output's cotangent padded with
+		// zeros for the log-sum-exps (the VJP of the Slice that unpacked it): pass the unpadded
+		// cotangent instead and skip the padding copy.
+		q, v := node.inputs[0], node.inputs[2]
+		if pad, ok := c.op.(prim.Pad); ok && len(pad.Low) == 1 && pad.Low[0] == 0 && pad.Value == 0 &&
+			c.inputs[0].Size() == q.shape[0]*q.shape[1]*q.shape[2]*v.shape[3] {
+			c = c.inputs[0]
+		}
 		return attentionGrads(prim.ScaledDotProductAttentionGrad(op), node.inputs, node, c)
 	})
 }

@@ -335,6 +335,17 @@ func TestAttentionLSE(t *testing.T) {
 		assertClose(t, "LSE", got[no+r:no+r+1], []float64{math.Log(sum)}, 1e-12, 1e-12)
 	}
 	checkGrad(t, "attention with log-sum-exps", f, q, k, v)
+	// When only the output is used, the backward pass gets its cotangent unpadded.
+	_, g := VJP(func(a ...*Array) []*Array {
+		return []*Array{ScaledDotProductAttention(a[0], a[1], a[2], AttentionOptions{Causal: true})}
+	}, []*Array{q, k, v}, []*Array{randn(rng, c.b, c.hq, c.lq, c.dv)})
+	grad := g[0]
+	for _, ok := grad.op.(prim.ScaledDotProductAttentionGrad); !ok; _, ok = grad.op.(prim.ScaledDotProductAttentionGrad) {
+		grad = grad.inputs[0]
+	}
+	if cot := grad.inputs[len(grad.inputs)-1]; cot.Size() != q.Size()/c.d*c.dv {
+		t.Fatalf("the backward pass got a cotangent of shape %v", cot.Shape())
+	}
 	// A row that sees no key has log-sum-exp -Inf.
 	e := attnCase{b: 1, hq: 1, hkv: 1, lq: 3, lk: 2, d: 2, dv: 2, causal: true}
 	q, k, v = e.inputs(rng)
