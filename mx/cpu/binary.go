@@ -63,11 +63,9 @@ func binaryRows[T, U any](it *rowIter, out []U, a, b []T, f func(x, y T) U) {
 	})
 }
 
-// arithF32 has tight loops for the four arithmetic ops on contiguous or scalar-broadcast rows.
+// arithF32 runs the float32 loops below over contiguous or scalar-broadcast rows; it reports
+// false (computing nothing) for other strides.
 func arithF32(k prim.BinaryKind, it *rowIter, out, a, b []float32) bool {
-	if k > prim.Div {
-		return false
-	}
 	n, sa, sb := it.n, it.inner[0], it.inner[1]
 	if (sa != 1 && sa != 0) || (sb != 1 && sb != 0) {
 		return false
@@ -76,56 +74,137 @@ func arithF32(k prim.BinaryKind, it *rowIter, out, a, b []float32) bool {
 		o := out[r*n : r*n+n]
 		switch {
 		case sa == 1 && sb == 1:
-			x, y := a[offs[0]:offs[0]+n], b[offs[1]:offs[1]+n]
-			switch k {
-			case prim.Add:
-				for i := range o {
-					o[i] = x[i] + y[i]
-				}
-			case prim.Sub:
-				for i := range o {
-					o[i] = x[i] - y[i]
-				}
-			case prim.Mul:
-				for i := range o {
-					o[i] = x[i] * y[i]
-				}
-			case prim.Div:
-				for i := range o {
-					o[i] = x[i] / y[i]
-				}
-			}
+			binaryF32VV(k, o, a[offs[0]:offs[0]+n], b[offs[1]:offs[1]+n])
 		case sa == 1:
-			x, y := a[offs[0]:offs[0]+n], b[offs[1]]
-			switch k {
-			case prim.Add:
-				for i := range o {
-					o[i] = x[i] + y
-				}
-			case prim.Sub:
-				for i := range o {
-					o[i] = x[i] - y
-				}
-			case prim.Mul:
-				for i := range o {
-					o[i] = x[i] * y
-				}
-			case prim.Div:
-				for i := range o {
-					o[i] = x[i] / y
-				}
-			}
+			binaryF32VS(k, o, a[offs[0]:offs[0]+n], b[offs[1]])
+		case sb == 1:
+			binaryF32SV(k, o, a[offs[0]], b[offs[1]:offs[1]+n])
 		default:
-			f := floatBinaryFn[float32](k)
-			ia, ib := offs[0], offs[1]
+			binaryF32SV(k, o[:1], a[offs[0]], b[offs[1]:offs[1]+1])
 			for i := range o {
-				o[i] = f(a[ia], b[ib])
-				ia += sa
-				ib += sb
+				o[i] = o[0]
 			}
 		}
 	})
 	return true
+}
+
+// binaryF32VV computes o[i] = x[i] k y[i]. The four arithmetic kinds, Maximum and Minimum
+// have plain loops; the others call their float32 function per element. Fused and unfused
+// kernels both compute through these loops, so they agree bitwise.
+func binaryF32VV(k prim.BinaryKind, o, x, y []float32) {
+	x, y = x[:len(o)], y[:len(o)]
+	switch k {
+	case prim.Add:
+		for i := range o {
+			o[i] = x[i] + y[i]
+		}
+	case prim.Sub:
+		for i := range o {
+			o[i] = x[i] - y[i]
+		}
+	case prim.Mul:
+		for i := range o {
+			o[i] = x[i] * y[i]
+		}
+	case prim.Div:
+		for i := range o {
+			o[i] = x[i] / y[i]
+		}
+	case prim.Maximum:
+		for i := range o {
+			o[i] = maxNaN(x[i], y[i])
+		}
+	case prim.Minimum:
+		for i := range o {
+			o[i] = minNaN(x[i], y[i])
+		}
+	default:
+		f := floatBinaryFn[float32](k)
+		for i := range o {
+			o[i] = f(x[i], y[i])
+		}
+	}
+}
+
+// binaryF32VS computes o[i] = x[i] k y.
+func binaryF32VS(k prim.BinaryKind, o, x []float32, y float32) {
+	x = x[:len(o)]
+	switch k {
+	case prim.Add:
+		for i := range o {
+			o[i] = x[i] + y
+		}
+	case prim.Sub:
+		for i := range o {
+			o[i] = x[i] - y
+		}
+	case prim.Mul:
+		for i := range o {
+			o[i] = x[i] * y
+		}
+	case prim.Div:
+		for i := range o {
+			o[i] = x[i] / y
+		}
+	case prim.Maximum:
+		for i := range o {
+			o[i] = maxNaN(x[i], y)
+		}
+	case prim.Minimum:
+		for i := range o {
+			o[i] = minNaN(x[i], y)
+		}
+	default:
+		f := floatBinaryFn[float32](k)
+		for i := range o {
+			o[i] = f(x[i], y)
+		}
+	}
+}
+
+// binaryF32SV computes o[i] = x k y[i].
+func binaryF32SV(k prim.BinaryKind, o []float32, x float32, y []float32) {
+	y = y[:len(o)]
+	switch k {
+	case prim.Add:
+		for i := range o {
+			o[i] = x + y[i]
+		}
+	case prim.Sub:
+		for i := range o {
+			o[i] = x - y[i]
+		}
+	case prim.Mul:
+		for i := range o {
+			o[i] = x * y[i]
+		}
+	case prim.Div:
+		for i := range o {
+			o[i] = x / y[i]
+		}
+	default:
+		f := floatBinaryFn[float32](k)
+		for i := range o {
+			o[i] = f(x, y[i])
+		}
+	}
+}
+
+// maxNaN is the larger of x and y, or x if x is NaN (y if only y is NaN).
+func maxNaN[T float](x, y T) T {
+	if x > y || x != x {
+		return x
+	}
+	return y
+}
+
+// minNaN is the smaller of x and y, NaN-propagating like maxNaN.
+func minNaN[T float](x, y T) T {
+	if x < y || x != x {
+		return x
+	}
+	return y
 }
 
 type float interface{ ~float32 | ~float64 }
@@ -143,19 +222,9 @@ func floatBinaryFn[T float](k prim.BinaryKind) func(x, y T) T {
 	case prim.Pow:
 		return func(x, y T) T { return T(math.Pow(float64(x), float64(y))) }
 	case prim.Maximum:
-		return func(x, y T) T {
-			if x > y || x != x {
-				return x
-			}
-			return y
-		}
+		return maxNaN[T]
 	case prim.Minimum:
-		return func(x, y T) T {
-			if x < y || x != x {
-				return x
-			}
-			return y
-		}
+		return minNaN[T]
 	case prim.Remainder:
 		return func(x, y T) T {
 			r := T(math.Mod(float64(x), float64(y)))
