@@ -5,7 +5,8 @@
 # --compile), and prints a table. Logs go to $OUT (the device tool's output folder) or /tmp/gpu_out.
 #
 #   scripts/gpu_run.sh [phases...]   phases: xla mx models bench (default: all)
-#   BENCH="gpt:fp32 llama:fp32" BENCH_SIZE="--d-model 768 ..." TEST_TIMEOUT=240 scripts/gpu_run.sh
+#   BENCH="gpt:fp32 llama:fp32" BENCH_SIZE="--d-model 768 ..." PEERS="eager compile" TEST_TIMEOUT=240 \
+#   BENCH_TIMEOUT=240 MX_RUN=regexp MODELS_RUN=regexp scripts/gpu_run.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out="${OUT:-/tmp/gpu_out}"
@@ -40,8 +41,8 @@ run_tests() { # name binary args...
 for p in $phases; do
 	case $p in
 	xla) run_tests xla devbin/xla.test -test.v -test.run 'TestGPU' ; tail -5 "$out/xla.log" ;;
-	mx) run_tests mx devbin/mx.test -test.v ;;
-	models) run_tests models devbin/models.test -test.v ;;
+	mx) run_tests mx devbin/mx.test -test.v ${MX_RUN:+-test.run "$MX_RUN"} ;;
+	models) run_tests models devbin/models.test -test.v ${MODELS_RUN:+-test.run "$MODELS_RUN"} ;;
 	bench)
 		size=${BENCH_SIZE:---d-model 768 --n-layers 12 --n-heads 12 --vocab-size 50304 --seq-len 1024 --batch-size 16}
 		rows=()
@@ -51,7 +52,7 @@ for p in $phases; do
 			[ "$arch" = llama ] && extra="--n-kv-heads 4"
 			LMXLAB_DEVICE=gpu timeout ${BENCH_TIMEOUT:-240} devbin/lmxlab bench "$arch" --mode train --device gpu --dtype "$dt" $size $extra --steps 10 --warmup 3 --json >"$out/bench_${arch}_$dt.json" 2>"$out/bench_${arch}_$dt.err"
 			rows+=("$(printf '%-6s %-5s %-14s ' "$arch" "$dt" lmxlab-xla)$(python3 -c "import json,sys; d=json.loads(open(sys.argv[1]).read().strip().splitlines()[-1]); print('%10.0f tok/s %8.1f ms/step  first step %.1fs' % (d['tokens_per_s'], d['ms_per_step'], d['first_step_s']))" "$out/bench_${arch}_$dt.json" 2>/dev/null || tail -c 300 "$out/bench_${arch}_$dt.err")")
-			for mode in eager compile; do
+			for mode in ${PEERS:-eager compile}; do
 				flag=""
 				[ $mode = compile ] && flag="--compile"
 				t0=$SECONDS

@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -59,6 +60,7 @@ func Open() (*Backend, error) {
 	if os.Getenv("GOPJRT_CUDA_CHECKS") == "" {
 		os.Setenv("GOPJRT_CUDA_CHECKS", "0")
 	}
+	setXLAFlags()
 	plugin, err := pjrt.GetPlugin(path)
 	if err != nil {
 		return nil, fmt.Errorf("xla: loading PJRT plugin %s: %w", path, err)
@@ -81,6 +83,22 @@ func Open() (*Backend, error) {
 	b := &Backend{plugin: plugin, client: client, cache: map[string]*executable{}, gcEvery: 4 << 30}
 	b.opts.TF32 = os.Getenv("LMXLAB_XLA_TF32") == "1"
 	return b, nil
+}
+
+// defaultXLAFlags are added to XLA_FLAGS unless it sets them already: no excess precision (a
+// value rounded to bfloat16 stays rounded, as on the cpu backend) and matrix products through
+// cuBLAS rather than autotuned Triton fusions (much faster compiles).
+var defaultXLAFlags = []string{"--xla_allow_excess_precision=false", "--xla_gpu_enable_triton_gemm=false"}
+
+func setXLAFlags() {
+	flags := os.Getenv("XLA_FLAGS")
+	for _, fl := range defaultXLAFlags {
+		name := fl[:strings.Index(fl, "=")]
+		if !strings.Contains(flags, name+"=") {
+			flags = strings.TrimSpace(flags + " " + fl)
+		}
+	}
+	os.Setenv("XLA_FLAGS", flags)
 }
 
 // Name is "gpu".

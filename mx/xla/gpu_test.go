@@ -176,10 +176,22 @@ var gpuCases = []struct {
 		x := rnd(r, 3, 64)
 		return []*mx.Array{mx.QuantizedMatmul(x, wq, s, b, true, 32, 4), mx.QuantizedMatmul(rnd(r, 2, 8), wq, s, b, false, 32, 4)}
 	}},
-	{"random", 0, func(r *rand.Rand) []*mx.Array {
-		key := random.Key(42)
-		return []*mx.Array{mx.RandomBits(key, []int{7, 3}), random.Normal(random.Key(3), []int{5, 4}, mx.Float32, 0, 1),
-			random.Randint(random.Key(4), 0, 100, []int{9}, mx.Int32)}
+	{"random bits", 0, func(r *rand.Rand) []*mx.Array {
+		return []*mx.Array{mx.RandomBits(random.Key(42), []int{7, 3}), random.Randint(random.Key(4), 0, 100, []int{9}, mx.Int32)}
+	}},
+	{"random normal", 1e-6, func(r *rand.Rand) []*mx.Array {
+		// The same bits; erfinv and log may differ in the last place.
+		return []*mx.Array{random.Normal(random.Key(3), []int{5, 4}, mx.Float32, 0, 1)}
+	}},
+	{"conversions", 0, func(r *rand.Rand) []*mx.Array {
+		x := mx.FromSlice([]float32{-1.7, 0, 2.5, 300, 1 + 1.0/256}, 5)
+		b := mx.AsType(x, mx.BFloat16)
+		return []*mx.Array{mx.AsType(x, mx.Int32), mx.AsType(x, mx.Uint8), mx.AsType(x, mx.Bool), b}
+	}},
+	{"bfloat16 stays rounded", 1e-6, func(r *rand.Rand) []*mx.Array {
+		// A value rounded to bfloat16 must not be used unrounded by a fused consumer.
+		b := mx.AsType(mx.MulScalar(rnd(r, 3, 40), 3), mx.BFloat16)
+		return []*mx.Array{mx.Exp(mx.AsType(b, mx.Float32)), mx.CrossEntropy(b, mx.FromSlice([]int32{2, 0, 39}, 3))}
 	}},
 	{"bfloat16", 1e-2, func(r *rand.Rand) []*mx.Array {
 		a, b := mx.AsType(rnd(r, 16, 32), mx.BFloat16), mx.AsType(rnd(r, 32, 8), mx.BFloat16)

@@ -226,6 +226,9 @@ func (l *lowerer) convertValue(x value, dt prim.DType) value {
 		return f.compareS(x, 0, "NE")
 	case x.dtype() == prim.Float64 && (dt == prim.Float16 || dt == prim.BFloat16):
 		return f.convert(f.convert(x, prim.Float32), dt)
+	case x.dtype().IsFloat() && (dt == prim.Uint8 || dt == prim.Uint32):
+		// Truncate to a wide integer, then wrap (XLA's float-to-unsigned saturates).
+		return f.convert(f.convert(x, prim.Int64), dt)
 	}
 	return f.convert(x, dt)
 }
