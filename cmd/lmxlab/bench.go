@@ -115,6 +115,9 @@ times float32 GEMMs of --sizes MxNxK,... . --json prints one JSON line per measu
 				return err
 			}
 			cfg = sf.apply(cfg)
+			if _, err := models.Lookup(args[0]); err == nil {
+				cfg.Name = args[0] // a bare architecture name: the size comes from the flags
+			}
 			if dtype != "fp32" && dtype != "float32" {
 				return fmt.Errorf("--dtype %s: the cpu backend trains in float32 (bf16 compute comes with the xla backend)", dtype)
 			}
