@@ -2,7 +2,6 @@ package cpu
 
 import (
 	"slices"
-	"sync"
 
 	"github.com/lmxlab/lmxlab/mx/prim"
 )
@@ -60,8 +59,9 @@ type fusedGroup struct {
 	block   int      // elements per block
 	slotsF  int      // float32 scratch slots
 	slotsB  int      // bool scratch slots
+	tempsF  int      // float32 slots after those for Where's broadcast scalars (2 or 0)
+	tempsB  int      // bool slots for the same (1 or 0)
 	cost    int      // rough per-element cost, for parallelFor
-	frames  sync.Pool
 }
 
 // fusable reports whether node n can be computed inside a fused group, and whether its value is
@@ -134,7 +134,7 @@ func fuseProgram(p *prim.Program) (group []*fusedGroup, inGroup []bool) {
 			}
 		}
 	}
-	members := map[int][]int{}
+	members := make([][]int, nn) // by root
 	for i := range nn {
 		if gid[i] >= 0 {
 			members[gid[i]] = append(members[gid[i]], i)
@@ -142,8 +142,12 @@ func fuseProgram(p *prim.Program) (group []*fusedGroup, inGroup []bool) {
 	}
 	group = make([]*fusedGroup, nn)
 	inGroup = make([]bool, nn)
+	value, stamp := make([]int32, nn), make([]int, nn) // scratch for buildGroup
 	for root, ms := range members {
-		g := buildGroup(p, ms, isBool, isOutput, readers, gid)
+		if len(ms) == 0 {
+			continue
+		}
+		g := buildGroup(p, ms, isBool, isOutput, readers, gid, value, stamp)
 		if g == nil {
 			continue
 		}
@@ -164,17 +168,19 @@ const (
 
 // buildGroup compiles the members (ascending, all of one shape) into a fusedGroup, or returns
 // nil when the shape walks in rows too short to be worth it.
-func buildGroup(p *prim.Program, ms []int, isBool, isOutput []bool, readers [][]int, gid []int) *fusedGroup {
+// value and stamp are scratch of one entry per node: value[j] is node j's value number in the
+// group when stamp[j] is the group's root + 1.
+func buildGroup(p *prim.Program, ms []int, isBool, isOutput []bool, readers [][]int, gid []int, value []int32, stamp []int) *fusedGroup {
 	root := ms[len(ms)-1]
 	shape := p.Nodes[root].Shape
 	g := &fusedGroup{shape: shape, size: prim.ShapeSize(shape), nodes: ms}
-	value := map[int]int32{} // node → value number
 	for _, m := range ms {
 		for _, j := range p.Nodes[m].Inputs {
 			if gid[j] == root {
 				continue
 			}
-			if _, seen := value[j]; !seen {
+			if stamp[j] != root+1 {
+				stamp[j] = root + 1
 				value[j] = int32(len(g.inputs))
 				g.inputs = append(g.inputs, j)
 				g.inBool = append(g.inBool, p.Nodes[j].DType == prim.Bool)
@@ -246,6 +252,7 @@ func buildGroup(p *prim.Program, ms []int, isBool, isOutput []bool, readers [][]
 			}
 		case prim.Where:
 			op.code = fuseWhere
+			g.tempsF, g.tempsB = 2, 1
 			g.cost++
 		case prim.AsType:
 			op.code = fuseToF32
@@ -277,10 +284,10 @@ func buildGroup(p *prim.Program, ms []int, isBool, isOutput []bool, readers [][]
 		}
 		g.ops = append(g.ops, op)
 	}
-	// Block length: the float32 scratch (plus the bool scratch and three broadcast temporaries)
-	// should fit in fuseScratchBytes.
-	per := 4*(g.slotsF+3) + g.slotsB + 1
-	g.block = min(max(fuseScratchBytes/per/64*64, fuseMinBlock), fuseMaxBlock)
+	// Block length: the scratch should fit in fuseScratchBytes; no longer than a row needs.
+	per := 4*(g.slotsF+g.tempsF) + g.slotsB + g.tempsB
+	g.block = min(max(fuseScratchBytes/max(per, 1)/64*64, fuseMinBlock), fuseMaxBlock, (g.it.n+63)/64*64)
+	g.block = max(g.block, 1)
 	g.cost = max(g.cost, 1)
 	return g
 }

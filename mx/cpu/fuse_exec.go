@@ -1,6 +1,8 @@
 package cpu
 
 import (
+	"sync"
+
 	"github.com/lmxlab/lmxlab/mx/prim"
 )
 
@@ -14,35 +16,49 @@ type fview struct {
 	scalar bool
 }
 
-// fuseFrame is one worker's scratch for a group.
+// fuseFrame is one worker's scratch for a group: its float32 and bool slots laid end to end,
+// block elements each (the last two float32 slots and the last bool slot hold the scalars that
+// Where broadcasts, in groups with a Where), and the block's views of its values. Frames are
+// pooled across all groups, growing to the largest need.
 type fuseFrame struct {
-	f     [][]float32
-	b     [][]bool
-	tmpF  [3][]float32 // scalars broadcast for Where
-	tmpB  []bool
+	f     []float32
+	b     []bool
 	views []fview
 	offs  []int
 	row   int
 }
 
+var framePool sync.Pool
+
 func (g *fusedGroup) frame() *fuseFrame {
-	if fr, ok := g.frames.Get().(*fuseFrame); ok {
-		return fr
+	fr, _ := framePool.Get().(*fuseFrame)
+	if fr == nil {
+		fr = &fuseFrame{}
 	}
-	fr := &fuseFrame{views: make([]fview, len(g.inputs)+len(g.ops)), offs: make([]int, len(g.inputs))}
-	fr.f = make([][]float32, g.slotsF)
-	for i := range fr.f {
-		fr.f[i] = make([]float32, g.block)
-	}
-	fr.b = make([][]bool, g.slotsB)
-	for i := range fr.b {
-		fr.b[i] = make([]bool, g.block)
-	}
-	for i := range fr.tmpF {
-		fr.tmpF[i] = make([]float32, g.block)
-	}
-	fr.tmpB = make([]bool, g.block)
+	fr.f = grow(fr.f, (g.slotsF+g.tempsF)*g.block)
+	fr.b = grow(fr.b, (g.slotsB+g.tempsB)*g.block)
+	fr.views = grow(fr.views, len(g.inputs)+len(g.ops))
+	fr.offs = grow(fr.offs, len(g.inputs))
 	return fr
+}
+
+// grow returns s resliced to length n, reallocated if its capacity is short.
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
+
+// slotF is float32 slot k of the frame, m elements long.
+func (g *fusedGroup) slotF(fr *fuseFrame, k int32, m int) []float32 {
+	o := int(k) * g.block
+	return fr.f[o : o+m]
+}
+
+func (g *fusedGroup) slotB(fr *fuseFrame, k int32, m int) []bool {
+	o := int(k) * g.block
+	return fr.b[o : o+m]
 }
 
 // run computes the group's outputs (preallocated, g.size elements each) from its inputs.
@@ -80,7 +96,7 @@ func (g *fusedGroup) run(in, out []*Buffer) {
 			}
 			g.evalBlock(fr, inF, inB, outF, outB, r*n+j0, j0, min(g.block, n-j0))
 		}
-		g.frames.Put(fr)
+		framePool.Put(fr)
 	})
 }
 
@@ -120,9 +136,9 @@ func (g *fusedGroup) evalBlock(fr *fuseFrame, inF [][]float32, inB [][]bool, out
 				dstF = outF[op.out][o : o+m]
 			}
 		} else if op.code == fuseCompare || op.code == fuseToBool || op.code == fuseNot {
-			dstB = fr.b[op.slot][:m]
+			dstB = g.slotB(fr, op.slot, m)
 		} else {
-			dstF = fr.f[op.slot][:m]
+			dstF = g.slotF(fr, op.slot, m)
 		}
 		wF, wB := dstF, dstB // where a scalar result must also be written
 		if op.out < 0 {
@@ -187,14 +203,14 @@ func (g *fusedGroup) evalBlock(fr *fuseFrame, inF [][]float32, inB [][]bool, out
 			}
 			c := a.b
 			if a.scalar {
-				c = fill(fr.tmpB[:m], a.sb)
+				c = fill(g.slotB(fr, int32(g.slotsB), m), a.sb)
 			}
 			xs, ys := x.f, y.f
 			if x.scalar {
-				xs = fill(fr.tmpF[0][:m], x.sf)
+				xs = fill(g.slotF(fr, int32(g.slotsF), m), x.sf)
 			}
 			if y.scalar {
-				ys = fill(fr.tmpF[1][:m], y.sf)
+				ys = fill(g.slotF(fr, int32(g.slotsF+1), m), y.sf)
 			}
 			c, xs, ys = c[:len(dstF)], xs[:len(dstF)], ys[:len(dstF)]
 			for i := range dstF {
