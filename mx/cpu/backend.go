@@ -111,11 +111,12 @@ type executable struct {
 	skip  []bool
 	// free[i] lists the values dropped after node i runs: those whose last reader (or, for a
 	// value nothing reads, the node itself) is i. Outputs are never dropped.
-	free   [][]int
-	stats  Stats
-	peak   atomic.Int64 // Stats.PeakBytes of the last run
-	reused atomic.Int64 // Stats.ReusedBytes of the last run
-	spare  sync.Pool    // *spareBuffers left over by earlier runs
+	free      [][]int
+	stats     Stats
+	peak      atomic.Int64 // Stats.PeakBytes of the last run
+	reused    atomic.Int64 // Stats.ReusedBytes of the last run
+	allocated atomic.Int64 // Stats.AllocatedBytes of the last run
+	spare     sync.Pool    // *spareBuffers left over by earlier runs
 }
 
 // Compile resolves kernels, fuses elementwise nodes and computes buffer lifetimes for p.
@@ -198,6 +199,9 @@ type Stats struct {
 	// ReusedBytes is how much of the last run's storage for fused outputs came from buffers that
 	// earlier values had finished with (in that run or a previous one) instead of new allocations.
 	ReusedBytes int64
+	// AllocatedBytes is the new storage of the last run: fused outputs that found no dead
+	// buffer to reuse, and the results of the other kernels (which allocate their own).
+	AllocatedBytes int64
 }
 
 // Stats returns the executable's fusion counts and the memory figures of its last run.
@@ -205,6 +209,7 @@ func (e *executable) Stats() Stats {
 	s := e.stats
 	s.PeakBytes = e.peak.Load()
 	s.ReusedBytes = e.reused.Load()
+	s.AllocatedBytes = e.allocated.Load()
 	return s
 }
 

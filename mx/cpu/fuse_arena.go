@@ -37,6 +37,7 @@ type arena struct {
 	st                 []*storage // per node: the storage of its live value
 	spare              spareBuffers
 	live, peak, reused int64
+	allocated          int64 // new storage: fused outputs not reused, and other kernels' results
 }
 
 func (e *executable) newArena(nodes int) *arena {
@@ -53,6 +54,7 @@ func (e *executable) newArena(nodes int) *arena {
 func (e *executable) endArena(a *arena) {
 	e.peak.Store(a.peak)
 	e.reused.Store(a.reused)
+	e.allocated.Store(a.allocated)
 	e.spare.Put(a.spare)
 }
 
@@ -81,8 +83,10 @@ func (a *arena) alloc(i int, isBool bool, n int) *Buffer {
 		a.reused += bytes
 	case isBool:
 		data = make([]bool, n)
+		a.allocated += bytes
 	default:
 		data = make([]float32, n)
+		a.allocated += bytes
 	}
 	lo, hi := span(data)
 	a.st[i] = &storage{lo: lo, hi: hi, bytes: bytes, refs: 1, reusable: true, data: data}
@@ -106,6 +110,7 @@ func (a *arena) produced(i int, b *Buffer, inputs []int) {
 	}
 	bytes := int64(b.Bytes())
 	a.st[i] = &storage{lo: lo, hi: hi, bytes: bytes, refs: 1}
+	a.allocated += bytes
 	a.grow(bytes)
 }
 

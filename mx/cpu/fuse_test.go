@@ -299,8 +299,8 @@ func TestFusedGroupsAndPeakBytes(t *testing.T) {
 	// Live at most: a (pinned by the output ar) and e, then s: 3 buffers of n float32s at the
 	// step that computes s, plus the 4-byte scalar 2. Nothing dead matches when s is allocated
 	// (a's storage is an output), so nothing is reused in the first run.
-	if want := int64(3*4*n + 4); st.PeakBytes != want || st.ReusedBytes != 0 {
-		t.Fatalf("first run: peak %d, reused %d; want %d, 0", st.PeakBytes, st.ReusedBytes, want)
+	if want := int64(3*4*n + 4); st.PeakBytes != want || st.ReusedBytes != 0 || st.AllocatedBytes != want {
+		t.Fatalf("first run: peak %d, reused %d, allocated %d; want %d, 0, %d", st.PeakBytes, st.ReusedBytes, st.AllocatedBytes, want, want)
 	}
 	check := func(what string, outs []prim.Buffer) {
 		t.Helper()
@@ -319,8 +319,8 @@ func TestFusedGroupsAndPeakBytes(t *testing.T) {
 		t.Fatal(err)
 	}
 	st = exe.(*executable).Stats()
-	if want := int64(3*4*n + 4); st.PeakBytes != want || st.ReusedBytes != 4*n {
-		t.Fatalf("second run: peak %d, reused %d; want %d, %d", st.PeakBytes, st.ReusedBytes, want, 4*n)
+	if want := int64(3*4*n + 4); st.PeakBytes != want || st.ReusedBytes != 4*n || st.AllocatedBytes != want-4*n {
+		t.Fatalf("second run: peak %d, reused %d, allocated %d; want %d, %d, %d", st.PeakBytes, st.ReusedBytes, st.AllocatedBytes, want, 4*n, want-4*n)
 	}
 	check("second run", outs2)
 	check("first run after the second", outs)
