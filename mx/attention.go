@@ -28,7 +28,9 @@ type AttentionOptions struct {
 // never materializes the (Lq, Lk) scores. q is (B, Hq, Lq, D), k (B, Hkv, Lk, D) and
 // v (B, Hkv, Lk, Dv); Hq must be a multiple of Hkv (grouped-query attention: query head h reads
 // KV head h / (Hq/Hkv)). The result is (B, Hq, Lq, Dv). A query row that sees no key gives zeros.
-// Gradients flow to q, k and v.
+// Gradients flow to q, k and v. Inside a transform (VJP, Compile tracing) the result is computed
+// together with the rows' log-sum-exps, which the backward pass reuses instead of rerunning the
+// forward pass; the values are the same bit for bit.
 func ScaledDotProductAttention(q, k, v *Array, opts AttentionOptions) *Array {
 	const name = "ScaledDotProductAttention"
 	if q.NDim() != 4 || k.NDim() != 4 || v.NDim() != 4 {
