@@ -1,4 +1,16 @@
 package models
 
-// Registers the "gpu" device so that LMXLAB_DEVICE=gpu runs these tests on the xla backend.
-import _ "github.com/lmxlab/lmxlab/mx/xla"
+// Device hooks: importing mx/xla registers "gpu", so LMXLAB_DEVICE=gpu runs these tests on the
+// xla backend; LMXLAB_DEVICE=xlacheck runs them on the cpu backend with every program also
+// lowered to StableHLO and verified (no GPU needed).
+
+import (
+	"github.com/lmxlab/lmxlab/mx"
+	"github.com/lmxlab/lmxlab/mx/cpu"
+	"github.com/lmxlab/lmxlab/mx/prim"
+	"github.com/lmxlab/lmxlab/mx/xla"
+)
+
+func init() {
+	mx.RegisterDevice("xlacheck", func() (prim.Backend, error) { return xla.NewCheckBackend(cpu.New()), nil })
+}
