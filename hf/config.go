@@ -3,7 +3,7 @@
 // its model.safetensors files into lmxlab's parameter names, and checks the result against
 // reference outputs.
 //
-// Data flow: config.json → ModelConfig (per model_type) → models.New → every lmxlab parameter is
+// Data flow: config.json → ModelConfig (per model_type) → models.Build → every lmxlab parameter is
 // filled from the checkpoint, strictly: a parameter the checkpoint lacks, a tensor nothing maps,
 // or a shape mismatch is an error naming the tensor, never a silent drop.
 package hf

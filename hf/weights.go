@@ -184,7 +184,7 @@ func Load(dir string) (*models.LanguageModel, error) {
 	if len(unmapped) > 0 {
 		return nil, fmt.Errorf("%s: checkpoint tensors with no lmxlab parameter: %s", dir, strings.Join(unmapped, ", "))
 	}
-	m, err := models.New(cfg, nil)
+	m, err := models.Build(cfg, nil) // every parameter is replaced below
 	if err != nil {
 		return nil, err
 	}

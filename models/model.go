@@ -22,8 +22,21 @@ type LanguageModel struct {
 	Config ModelConfig `nn:"-"`
 }
 
-// New builds a model with freshly initialised parameters drawn from key (nil: the default key).
+// New builds a model with freshly initialised parameters drawn from key (nil: the default key),
+// evaluated, so later forward passes do not recompute the initialisation.
 func New(cfg ModelConfig, key *mx.Array) (*LanguageModel, error) {
+	m, err := Build(cfg, key)
+	if err != nil {
+		return nil, err
+	}
+	mx.Eval(nn.Values(nn.Parameters(m))...)
+	return m, nil
+}
+
+// Build is New without evaluating the parameters: they stay lazy recipes, which costs nothing
+// until they are read. Use it to inspect or count a model too large to materialise (a 7B config
+// builds in milliseconds); use New to run it.
+func Build(cfg ModelConfig, key *mx.Array) (*LanguageModel, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

@@ -260,3 +260,22 @@ func TestLossFallsWithGradientDescent(t *testing.T) {
 		}
 	}
 }
+
+func TestNewRealizesParametersBuildDoesNot(t *testing.T) {
+	m, err := New(GPTTiny(), random.Key(8))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range nn.Parameters(m) {
+		if !p.Value.Realized() {
+			t.Fatalf("%s is still a lazy recipe: every forward pass would recompute it", p.Name)
+		}
+	}
+	b, err := Build(Llama7B(), random.Key(9))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.NumParams() != 5_933_109_248 || b.Embed.Weight.Realized() {
+		t.Fatal("Build must stay lazy")
+	}
+}

@@ -91,7 +91,7 @@ func loadModel(dir string) (*models.LanguageModel, tokenizer.Tokenizer, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", filepath.Join(dir, train.ModelConfigFile), err)
 	}
-	m, err := models.New(cfg, nil)
+	m, err := models.Build(cfg, nil) // the checkpoint replaces every parameter
 	if err != nil {
 		return nil, nil, err
 	}

@@ -100,7 +100,7 @@ func archConfig(name string, tiny bool) (models.ModelConfig, error) {
 // countParameters counts a config's parameters by building it lazily: arrays are never
 // evaluated, so even a 7B config costs only graph nodes.
 func countParameters(cfg models.ModelConfig) (int, map[string]int, error) {
-	m, err := models.New(cfg, random.Key(0))
+	m, err := models.Build(cfg, random.Key(0))
 	if err != nil {
 		return 0, nil, err
 	}
