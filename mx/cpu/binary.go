@@ -89,11 +89,15 @@ func arithF32(k prim.BinaryKind, it *rowIter, out, a, b []float32) bool {
 	return true
 }
 
-// binaryF32VV computes o[i] = x[i] k y[i]. The four arithmetic kinds, Maximum and Minimum
-// have plain loops; the others call their float32 function per element. Fused and unfused
-// kernels both compute through these loops, so they agree bitwise.
+// binaryF32VV computes o[i] = x[i] k y[i]. The four arithmetic kinds run in AVX assembly where
+// available (fuse_amd64.s), else, like Maximum and Minimum, in plain loops; the others call
+// their float32 function per element. Fused and unfused kernels both compute through these
+// loops, so they agree bitwise.
 func binaryF32VV(k prim.BinaryKind, o, x, y []float32) {
 	x, y = x[:len(o)], y[:len(o)]
+	if arithVVAsm(k, o, x, y) {
+		return
+	}
 	switch k {
 	case prim.Add:
 		for i := range o {
@@ -130,6 +134,9 @@ func binaryF32VV(k prim.BinaryKind, o, x, y []float32) {
 // binaryF32VS computes o[i] = x[i] k y.
 func binaryF32VS(k prim.BinaryKind, o, x []float32, y float32) {
 	x = x[:len(o)]
+	if arithVSAsm(k, o, x, y) {
+		return
+	}
 	switch k {
 	case prim.Add:
 		for i := range o {
@@ -166,6 +173,9 @@ func binaryF32VS(k prim.BinaryKind, o, x []float32, y float32) {
 // binaryF32SV computes o[i] = x k y[i].
 func binaryF32SV(k prim.BinaryKind, o []float32, x float32, y []float32) {
 	y = y[:len(o)]
+	if arithSVAsm(k, o, x, y) {
+		return
+	}
 	switch k {
 	case prim.Add:
 		for i := range o {

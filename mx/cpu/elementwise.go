@@ -257,11 +257,15 @@ func unaryCost(k prim.UnaryKind) int {
 }
 
 // unaryF32 computes out[i] = f(src[i]) for a float unary kind in float32 (len(out) == len(src)).
-// The kind is switched on once; each case is a plain loop. Exp, Log, Tanh, Sigmoid, Erf, SiLU,
+// The kind is switched on once; each case is a plain loop (Sqrt and Square run in AVX assembly
+// where available, fuse_amd64.s, with the same results). Exp, Log, Tanh, Sigmoid, Erf, SiLU,
 // GELU, GELUTanh and the derivative kinds use the float32 functions in fastmath.go; the rarer
 // transcendental kinds round package math's float64 result.
 func unaryF32(k prim.UnaryKind, out, src []float32) {
 	out = out[:len(src)]
+	if unaryAsm(k, out, src) {
+		return
+	}
 	switch k {
 	case prim.Neg:
 		for i, v := range src {

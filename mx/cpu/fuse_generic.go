@@ -1,0 +1,12 @@
+//go:build !amd64 || purego
+
+package cpu
+
+import "github.com/lmxlab/lmxlab/mx/prim"
+
+// Without assembly the float32 arithmetic loops are the Go ones in binary.go.
+
+func arithVVAsm(prim.BinaryKind, []float32, []float32, []float32) bool { return false }
+func arithVSAsm(prim.BinaryKind, []float32, []float32, float32) bool   { return false }
+func arithSVAsm(prim.BinaryKind, []float32, float32, []float32) bool   { return false }
+func unaryAsm(prim.UnaryKind, []float32, []float32) bool               { return false }
