@@ -48,9 +48,9 @@ printed as JSON metric lines.`,
 	fl.StringVar(&f.dataName, "data", "arithmetic", "training text: arithmetic (embedded), shakespeare, sample, or a file path")
 	fl.StringVar(&f.tok, "tokenizer", "char", "char, a tiktoken encoding (gpt2, cl100k_base, ...) or a tokenizer.json path")
 	f.sizes.register(cmd, sizeFlags{seqLen: 64, batch: 12})
-	fl.IntVar(&f.steps, "steps", 0, "optimizer updates (0: 200, or unlimited with --time-budget)")
+	fl.IntVar(&f.steps, "steps", 0, "optimizer updates (0: 400, or unlimited with --time-budget)")
 	fl.Float64Var(&f.timeBudget, "time-budget", 0, "stop after this many seconds of training (0: none)")
-	fl.Float64Var(&f.lr, "lr", 1e-3, "peak learning rate")
+	fl.Float64Var(&f.lr, "lr", 2e-3, "peak learning rate")
 	fl.IntVar(&f.warmup, "warmup", 50, "linear warm-up updates")
 	fl.StringVar(&f.schedule, "schedule", "", "cosine, linear or constant (default: cosine with --steps, constant with only a time budget)")
 	fl.StringVar(&f.optimizer, "optimizer", "adamw", "adamw, sgd or lion")
@@ -159,7 +159,7 @@ func runTrain(out io.Writer, f trainFlags) error {
 	tc.TimeBudgetS, tc.CheckpointDir, tc.LogInterval = f.timeBudget, f.out, 10
 	tc.MaxSteps = f.steps
 	if tc.MaxSteps == 0 {
-		tc.MaxSteps = 200
+		tc.MaxSteps = 400
 		if f.timeBudget > 0 {
 			tc.MaxSteps = math.MaxInt32
 		}

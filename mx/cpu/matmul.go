@@ -89,4 +89,3 @@ func batchOffsets(batchShape, strides []int, matSize int) []int {
 	}
 	return offs
 }
-
