@@ -257,13 +257,15 @@ func unaryCost(k prim.UnaryKind) int {
 }
 
 // unaryF32 computes out[i] = f(src[i]) for a float unary kind in float32 (len(out) == len(src)).
-// The kind is switched on once; each case is a plain loop (Sqrt and Square run in AVX assembly
-// where available, fuse_amd64.s, with the same results). Exp, Log, Tanh, Sigmoid, Erf, SiLU,
+// The kind is switched on once; each case is a plain loop. Exp, Log, Tanh, Sigmoid, Erf, SiLU,
 // GELU, GELUTanh and the derivative kinds use the float32 functions in fastmath.go; the rarer
-// transcendental kinds round package math's float64 result.
+// transcendental kinds round package math's float64 result. On amd64, Sqrt and Square run in
+// AVX assembly with the same results (fuse_amd64.s), and the sigmoid and GELU families in
+// AVX2/FMA assembly that computes the same functions to the same accuracy in four lanes
+// (fuse_math_amd64.s); results may then differ from the Go functions' in the last bit.
 func unaryF32(k prim.UnaryKind, out, src []float32) {
 	out = out[:len(src)]
-	if unaryAsm(k, out, src) {
+	if unaryAsm(k, out, src) || activationAsm(k, out, src) {
 		return
 	}
 	switch k {

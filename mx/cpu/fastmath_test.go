@@ -90,23 +90,39 @@ func TestFastFloat32MathAgainstFloat64(t *testing.T) {
 	}
 	xs := sweep()
 	out := make([]float32, len(xs))
-	for _, c := range cases {
-		unaryF32(c.kind, out, xs)
-		worst, worstX := 0.0, float32(0)
-		for i, x := range xs {
-			want := c.ref(float64(x))
-			e := ulpsOff(out[i], want)
-			if c.scale != nil && e > 1 && math.Abs(float64(out[i])-want) <= 1e-9*c.scale(float64(x)) {
-				continue
-			}
-			if e > worst {
-				worst, worstX = e, x
-			}
+	// The Go functions, and the assembly versions where there are any.
+	haveAsm := mathAsm
+	defer func() { mathAsm = haveAsm }()
+	for _, asm := range []bool{false, true} {
+		if asm && !haveAsm {
+			continue
 		}
-		t.Logf("%s: worst %.3g ulp at %g", c.kind, worst, worstX)
-		if worst > 1 {
-			t.Errorf("%s(%g) = %g is %.3g ulp from %g", c.kind, worstX, unaryOne(c.kind, worstX), worst, c.ref(float64(worstX)))
+		mathAsm = asm
+		for _, c := range cases {
+			checkUnaryAgainst(t, c.kind, c.ref, c.scale, xs, out, asm)
 		}
+	}
+}
+
+// checkUnaryAgainst runs the kind over xs and checks every result against ref: within 1 ulp,
+// or, where scale is set, within 1e-9·scale(x) absolutely.
+func checkUnaryAgainst(t *testing.T, kind prim.UnaryKind, ref, scale func(float64) float64, xs, out []float32, asm bool) {
+	t.Helper()
+	unaryF32(kind, out, xs)
+	worst, worstX := 0.0, float32(0)
+	for i, x := range xs {
+		want := ref(float64(x))
+		e := ulpsOff(out[i], want)
+		if scale != nil && e > 1 && math.Abs(float64(out[i])-want) <= 1e-9*scale(float64(x)) {
+			continue
+		}
+		if e > worst {
+			worst, worstX = e, x
+		}
+	}
+	t.Logf("%s (assembly %v): worst %.3g ulp at %g", kind, asm, worst, worstX)
+	if worst > 1 {
+		t.Errorf("%s(%g) = %g is %.3g ulp from %g (assembly %v)", kind, worstX, unaryOne(kind, worstX), worst, ref(float64(worstX)), asm)
 	}
 }
 
