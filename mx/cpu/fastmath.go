@@ -11,7 +11,9 @@ import "math"
 // GELUGrad and GELUTanhGrad, whose worst cases sit next to their zeros (x ≈ -1.28, -0.75,
 // -0.75): there the bound is 1 ulp or 1e-9 absolute, whichever is larger. Go has no vector
 // intrinsics, so scalar float64 arithmetic costs the same as float32; the bodies are short and
-// branch-free on the common path, so the compiler keeps them in registers.
+// branch-free on the common path, so the compiler keeps them in registers. On amd64 with AVX2
+// and FMA, the GELU and sigmoid families run instead as fuse_math_amd64.s, which computes the
+// same functions four lanes at a time within the same bounds (the test checks both).
 
 // exp2Tab[j] is 2^(j/32).
 var exp2Tab = func() (t [32]float64) {

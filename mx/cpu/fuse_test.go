@@ -325,3 +325,57 @@ func TestFusedGroupsAndPeakBytes(t *testing.T) {
 	check("second run", outs2)
 	check("first run after the second", outs)
 }
+
+// TestFusedConcurrentRuns runs one executable from several goroutines at once (each run has
+// its own buffers; dead ones are shared through a pool) and checks every result.
+func TestFusedConcurrentRuns(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	b := randomElementwiseProgram(rng, []int{3, 700})
+	for len(b.p.Nodes) < 12 {
+		b = randomElementwiseProgram(rng, []int{3, 700})
+	}
+	exe, err := New().Compile(&b.p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type job struct {
+		in   []prim.Buffer
+		want []prim.Buffer
+	}
+	jobs := make([]job, 8)
+	for k := range jobs {
+		b2 := &progBuilder{p: b.p}
+		for i, in := range b.inputs {
+			n := b.p.Nodes[i]
+			if n.DType == prim.Float32 {
+				in = New().FromHost(n.DType, n.Shape, randFloats(rng, n.Size()))
+			}
+			b2.inputs = append(b2.inputs, in)
+		}
+		_, want := runProgram(t, &Backend{unfused: true}, b2)
+		jobs[k] = job{b2.inputs, want}
+	}
+	errs := make(chan error, len(jobs)*4)
+	got := make([][]prim.Buffer, len(jobs)*4)
+	done := make(chan struct{})
+	for r := range got {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			out, err := exe.Run(jobs[r%len(jobs)].in)
+			if err != nil {
+				errs <- err
+			}
+			got[r] = out
+		}()
+	}
+	for range got {
+		<-done
+	}
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	for r, out := range got {
+		sameOutputs(t, fmt.Sprintf("concurrent run %d", r), b, out, jobs[r%len(jobs)].want, true)
+	}
+}
