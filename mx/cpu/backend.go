@@ -116,7 +116,7 @@ type executable struct {
 	peak      atomic.Int64 // Stats.PeakBytes of the last run
 	reused    atomic.Int64 // Stats.ReusedBytes of the last run
 	allocated atomic.Int64 // Stats.AllocatedBytes of the last run
-	spare     sync.Pool    // *spareBuffers left over by earlier runs
+	spare     sync.Pool    // spareBuffers left over by earlier runs
 }
 
 // Compile resolves kernels, fuses elementwise nodes and computes buffer lifetimes for p.
@@ -193,8 +193,8 @@ type Stats struct {
 	FusedNodes  int // nodes computed by fused elementwise groups
 	FusedGroups int // fused groups (a group of one node is an elementwise kernel run blockwise)
 	// PeakBytes is the most storage the last run held at once, for its intermediate values and
-	// outputs (the program's inputs and constants are not counted). Storage shared by several
-	// values (Reshape, Identity) counts once.
+	// outputs (the program's inputs, which include the constants mx.Compile captures, are not
+	// counted). Storage shared by several values (Reshape, Identity) counts once.
 	PeakBytes int64
 	// ReusedBytes is how much of the last run's storage for fused outputs came from buffers that
 	// earlier values had finished with (in that run or a previous one) instead of new allocations.

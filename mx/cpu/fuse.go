@@ -59,7 +59,7 @@ type fusedGroup struct {
 	block   int      // elements per block
 	slotsF  int      // float32 scratch slots
 	slotsB  int      // bool scratch slots
-	tempsF  int      // float32 slots after those for Where's broadcast scalars (2 or 0)
+	tempsF  int      // float32 slots, after the scratch ones, for Where's broadcast scalars (2 or 0)
 	tempsB  int      // bool slots for the same (1 or 0)
 	cost    int      // rough per-element cost, for parallelFor
 }
