@@ -17,6 +17,10 @@ type Options struct {
 	// OnToken, when set, is called with each new token of row 0 as soon as it is sampled
 	// (streaming); returning false stops the generation.
 	OnToken func(token int) bool
+	// ContextWindow, when > 0, bounds the context the model sees: once a row would exceed it, the
+	// caches are rebuilt from the last ContextWindow/2 tokens (positions restart at 0), so a model
+	// trained on short windows keeps generating in distribution. 0 keeps the whole sequence.
+	ContextWindow int
 }
 
 // Result is what Generate produced.
@@ -55,18 +59,35 @@ func Generate(m *models.LanguageModel, prompts [][]int, opts Options) (Result, e
 	if opts.MaxTokens == 0 {
 		return res, nil
 	}
-	if max := m.Config.Block.MaxSeqLen; m.Config.Block.Position == "learned" && p+opts.MaxTokens > max {
-		return Result{}, fmt.Errorf("generate: %d positions exceed the model's max_seq_len %d", p+opts.MaxTokens, max)
+	window := opts.ContextWindow
+	if window > 0 && window < 2 {
+		return Result{}, fmt.Errorf("generate: context window %d is too small", window)
+	}
+	total := p + opts.MaxTokens
+	if window > 0 && p > window {
+		return Result{}, fmt.Errorf("generate: the prompt (%d tokens) is longer than the context window %d", p, window)
+	}
+	if max := m.Config.Block.MaxSeqLen; m.Config.Block.Position == "learned" && (window == 0 || window > max) && total > max {
+		return Result{}, fmt.Errorf("generate: %d positions exceed the model's max_seq_len %d (set a context window)", total, max)
+	}
+	capacity := total
+	if window > 0 {
+		capacity = min(total, window)
 	}
 	stop := map[int]bool{}
 	for _, t := range opts.StopTokens {
 		stop[t] = true
 	}
-	cache := m.NewCache(b, p+opts.MaxTokens)
+	cache := m.NewCache(b, capacity)
 	key := random.Key(opts.Seed)
 	var seen *mx.Array
 	if rp := opts.RepetitionPenalty; rp != 0 && rp != 1 {
 		seen = mx.Zeros([]int{b, m.Config.VocabSize}, mx.Bool)
+	}
+	// history holds every row's tokens (prompt and generated), to rebuild a window.
+	history := make([][]int32, b)
+	for i := range history {
+		history[i] = append([]int32(nil), flat[i*p:(i+1)*p]...)
 	}
 	input := mx.FromSlice(flat, b, p)
 	done := make([]bool, b)
@@ -75,8 +96,7 @@ func Generate(m *models.LanguageModel, prompts [][]int, opts Options) (Result, e
 		last := mx.Reshape(mx.SliceAxis(logits, 1, logits.Dim(1)-1, logits.Dim(1)), b, -1)
 		ks := random.Split(key, 2)
 		key = random.At(ks, 0)
-		sub := random.At(ks, 1)
-		next := opts.Sample(last, seen, sub)
+		next := opts.Sample(last, seen, random.At(ks, 1))
 		arrays := append([]*mx.Array{next, key}, cache.Arrays()...)
 		if seen != nil {
 			seen = mx.PutAlongAxis(seen, mx.Reshape(next, b, 1), mx.Ones([]int{b, 1}, mx.Bool), -1)
@@ -86,6 +106,7 @@ func Generate(m *models.LanguageModel, prompts [][]int, opts Options) (Result, e
 		toks := next.Ints()
 		allDone := true
 		for i, t := range toks {
+			history[i] = append(history[i], int32(t))
 			if done[i] {
 				continue
 			}
@@ -105,6 +126,16 @@ func Generate(m *models.LanguageModel, prompts [][]int, opts Options) (Result, e
 			break
 		}
 		input = mx.Reshape(next, b, 1)
+		if window > 0 && cache.Len()+1 > window {
+			// Slide: start a fresh cache on the last window/2 tokens (the new one included).
+			keep := window / 2
+			rows := make([]int32, 0, b*keep)
+			for i := range history {
+				rows = append(rows, history[i][len(history[i])-keep:]...)
+			}
+			cache = m.NewCache(b, window)
+			input = mx.FromSlice(rows, b, keep)
+		}
 	}
 	return res, nil
 }

@@ -154,3 +154,39 @@ func TestSamplingIsSeededStopsAndStreams(t *testing.T) {
 		t.Fatal("out-of-vocabulary prompt accepted")
 	}
 }
+
+func TestContextWindowSlides(t *testing.T) {
+	cfg := models.GPTTiny()
+	cfg.Block.Position, cfg.Block.MaxSeqLen = "learned", 8
+	m := tinyModel(t, cfg)
+	prompt := [][]int{{3, 1, 4, 1}}
+	if _, err := Generate(m, prompt, Options{MaxTokens: 20}); err == nil {
+		t.Fatal("24 positions on an 8-position model without a window must fail")
+	}
+	res, err := Generate(m, prompt, Options{MaxTokens: 20, ContextWindow: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Tokens[0]) != 20 {
+		t.Fatalf("%d tokens", len(res.Tokens[0]))
+	}
+	// Up to the first slide the window changes nothing.
+	short, _ := Generate(m, prompt, Options{MaxTokens: 4})
+	for i, tok := range short.Tokens[0] {
+		if res.Tokens[0][i] != tok {
+			t.Fatalf("before the window fills: %v vs %v", res.Tokens[0][:4], short.Tokens[0])
+		}
+	}
+	// Token 5 is the first sampled after the slide: the model sees exactly the last 4 tokens
+	// (generated tokens 1..4, at sequence indices 5..8) from position 0.
+	seq := append(append([]int(nil), prompt[0]...), res.Tokens[0]...)
+	ctx := seq[5:9]
+	logits := m.Forward(mx.FromSlice(ctx, 1, 4), models.ForwardOptions{})
+	want := mx.ArgMax(mx.Reshape(mx.SliceAxis(logits, 1, 3, 4), 1, -1), -1, false).Ints()[0]
+	if res.Tokens[0][5] != want {
+		t.Fatalf("after the slide: got %d, a fresh 4-token context gives %d", res.Tokens[0][5], want)
+	}
+	if _, err := Generate(m, [][]int{{1, 2, 3, 4, 5, 6, 7, 8, 9}}, Options{MaxTokens: 1, ContextWindow: 8}); err == nil {
+		t.Fatal("a prompt longer than the window must fail")
+	}
+}

@@ -37,6 +37,7 @@ for w in $what; do
     ;;
   generate)
     "$BIN" bench llama_10m --mode generate --batch-size 1 --prompt-len 16 --steps 64 --json
+    peer scripts/peer_torch_generate.py --batch-size 1 --prompt-len 16 --steps 64
     ;;
   esac
 done

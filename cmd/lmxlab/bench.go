@@ -200,21 +200,21 @@ func benchModel(cfg models.ModelConfig, sf sizeFlags, mode string, steps, warmup
 				prompt[i][j] = (i*31 + j*7) % cfg.VocabSize
 			}
 		}
-		// Prefill + one token, then prefill + steps tokens: the difference is pure decoding.
-		gen := func(n int) time.Duration {
+		// Time stamps of each sampled token separate the prefill (up to the first token) from
+		// decoding (first to last token).
+		gen := func(n int) (prefill, decode time.Duration) {
+			var stamps []time.Time
 			t0 := time.Now()
-			if _, err := generate.Generate(m, prompt, generate.Options{MaxTokens: n}); err != nil {
+			opts := generate.Options{MaxTokens: n, OnToken: func(int) bool { stamps = append(stamps, time.Now()); return true }}
+			if _, err := generate.Generate(m, prompt, opts); err != nil {
 				panic(err)
 			}
-			return time.Since(t0)
+			return stamps[0].Sub(t0), stamps[len(stamps)-1].Sub(stamps[0])
 		}
-		gen(2) // warm up
-		base := gen(1)
-		total := gen(steps + 1)
-		timed = total - base
-		first = base
+		gen(4) // warm up
+		first, timed = gen(steps + 1)
 		tokensPerStep = b
-		res["prefill_ms"] = ms(base)
+		res["prefill_ms"] = ms(first)
 		res["prompt_len"] = promptLen
 	default:
 		return nil, fmt.Errorf("unknown --mode %q (forward, train or generate)", mode)

@@ -30,6 +30,11 @@ ids that end a sample.`,
 			if err != nil {
 				return err
 			}
+			if opts.ContextWindow == 0 {
+				opts.ContextWindow = m.Config.Block.MaxSeqLen
+			} else if opts.ContextWindow < 0 {
+				opts.ContextWindow = 0
+			}
 			ids := tok.Encode(prompt)
 			if len(ids) == 0 {
 				return fmt.Errorf("the prompt %q encodes to no tokens", prompt)
@@ -83,6 +88,7 @@ ids that end a sample.`,
 	f.IntSliceVar(&opts.StopTokens, "stop", nil, "token ids that end a sample")
 	f.Uint64Var(&opts.Seed, "seed", 0, "sampling seed")
 	f.IntVar(&n, "n", 1, "number of samples")
+	f.IntVar(&opts.ContextWindow, "context", 0, "context window: past it, continue from the last half (0: the model's max_seq_len, -1: unbounded)")
 	f.StringVar(&device, "device", "", "cpu or gpu")
 	f.BoolVar(&asJSON, "json", false, "print one JSON line per sample instead of streaming")
 	addCommand(cmd)

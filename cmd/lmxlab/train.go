@@ -99,6 +99,10 @@ func modelConfig(f trainFlags, vocab int) (models.ModelConfig, error) {
 	s := f.sizes
 	s.vocab = vocab
 	cfg = s.apply(cfg)
+	if f.configFile == "" {
+		// The model is trained on windows of seq_len: that is its context.
+		cfg.Block.MaxSeqLen = f.sizes.seqLen
+	}
 	if f.dropout > 0 {
 		cfg.Block.Dropout = f.dropout
 	}
@@ -284,7 +288,7 @@ func printSamples(out io.Writer, m *models.LanguageModel, tok tokenizer.Tokenize
 		prompts[i] = ids
 	}
 	res, err := generate.Generate(m, prompts, generate.Options{Sampler: generate.Sampler{Temperature: f.temperature, TopK: 40},
-		MaxTokens: f.sampleTokens, Seed: uint64(f.seed)})
+		MaxTokens: f.sampleTokens, Seed: uint64(f.seed), ContextWindow: m.Config.Block.MaxSeqLen})
 	if err != nil {
 		return err
 	}
