@@ -3,6 +3,7 @@ package mx
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/lmxlab/lmxlab/mx/prim"
 )
@@ -62,7 +63,7 @@ func ScaledDotProductAttention(q, k, v *Array, opts AttentionOptions) *Array {
 	ins := []*Array{AsType(q, dt), AsType(k, dt), AsType(v, dt)}
 	if m := opts.Mask; m != nil {
 		full := []int{b, hq, lq, lk}
-		if m.NDim() > 4 || !slicesEqual(BroadcastShapes(name, m.shape, full), full) {
+		if m.NDim() > 4 || !slices.Equal(BroadcastShapes(name, m.shape, full), full) {
 			panic(fmt.Sprintf("mx.%s: mask of shape %v does not broadcast to (B, Hq, Lq, Lk) = %v", name, m.shape, full))
 		}
 		if m.dtype != Bool && !m.dtype.IsFloat() {

@@ -3,6 +3,7 @@ package mx
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/lmxlab/lmxlab/mx/prim"
 )
@@ -458,7 +459,7 @@ func geluTanhSecond(x *Array) *Array {
 
 // sumToShape sums g over the dimensions that broadcasting added to reach g's shape from shape.
 func sumToShape(g *Array, shape []int) *Array {
-	if slicesEqual(g.shape, shape) {
+	if slices.Equal(g.shape, shape) {
 		return g
 	}
 	off := len(g.shape) - len(shape)

@@ -176,6 +176,3 @@ func Grad(f func(args ...*Array) *Array, argnums ...int) func(args ...*Array) []
 		return g
 	}
 }
-
-// slicesEqual compares shapes (kept for files that still use the old name).
-func slicesEqual(a, b []int) bool { return slices.Equal(a, b) }
