@@ -20,6 +20,43 @@ type LanguageModel struct {
 	Head      *nn.Linear // nil when tied
 
 	Config ModelConfig `nn:"-"`
+	// ComputeDType is the dtype the blocks compute in (see SetComputeDType); the zero value and
+	// Float32 mean float32. Parameters keep their own dtype (float32 master weights).
+	ComputeDType mx.DType `nn:"-"`
+}
+
+// SetComputeDType makes the forward pass compute in dt (mixed precision): the embedded tokens
+// (looked up and position-encoded in the parameters' float32) are cast to dt, so every Linear
+// and the attention run in dt with their float32 weights cast to dt at use, norms compute their
+// statistics in float32 and return dt, and the logits come back as float32 for the softmax and
+// the loss. Gradients reach the float32 parameters as float32 through the casts. dt must be
+// Float32 (the default: no cast anywhere, bit for bit the plain model), BFloat16 or Float16.
+func (m *LanguageModel) SetComputeDType(dt mx.DType) error {
+	switch dt {
+	case mx.Float32, mx.BFloat16, mx.Float16:
+		m.ComputeDType = dt
+		return nil
+	}
+	return fmt.Errorf("models: compute dtype must be float32, bfloat16 or float16, got %s", dt)
+}
+
+// ParseComputeDType maps a --dtype flag value ("fp32", "float32", "bf16", "bfloat16", "fp16",
+// "float16") to a compute dtype.
+func ParseComputeDType(s string) (mx.DType, error) {
+	switch s {
+	case "", "fp32", "float32", "f32":
+		return mx.Float32, nil
+	case "bf16", "bfloat16":
+		return mx.BFloat16, nil
+	case "fp16", "float16", "f16":
+		return mx.Float16, nil
+	}
+	return mx.Float32, fmt.Errorf("unknown compute dtype %q (want fp32, bf16 or fp16)", s)
+}
+
+// computesLow reports whether the forward pass casts to a narrower compute dtype.
+func (m *LanguageModel) computesLow() bool {
+	return m.ComputeDType == mx.BFloat16 || m.ComputeDType == mx.Float16
 }
 
 // New builds a model with freshly initialised parameters drawn from key (nil: the default key),
@@ -133,7 +170,8 @@ type ForwardOptions struct {
 	Offset int
 }
 
-// Forward maps token ids (B, L) to logits (B, L, vocab).
+// Forward maps token ids (B, L) to logits (B, L, vocab), float32 for float32 or mixed-precision
+// models.
 func (m *LanguageModel) Forward(ids *mx.Array, opts ForwardOptions) *mx.Array {
 	return m.Logits(m.Hidden(ids, opts))
 }
@@ -161,6 +199,9 @@ func (m *LanguageModel) Hidden(ids *mx.Array, opts ForwardOptions) *mx.Array {
 		}
 		pos := mx.Arange(float64(offset), float64(offset+l), 1, mx.Int32)
 		h = mx.Add(h, m.PosEmbed.Forward(pos))
+	}
+	if m.computesLow() {
+		h = mx.AsType(h, m.ComputeDType)
 	}
 	var keys []*mx.Array
 	if opts.Key != nil {
@@ -193,6 +234,9 @@ func (m *LanguageModel) Logits(h *mx.Array) *mx.Array {
 		logits = m.Head.Forward(h)
 	} else {
 		logits = m.Embed.AsLinear(h)
+	}
+	if m.computesLow() {
+		logits = mx.AsType(logits, mx.Float32) // scaling, softcap, softmax and loss in float32
 	}
 	if w := m.Config.WidthMult(); w != 1 {
 		logits = mx.DivScalar(logits, w)

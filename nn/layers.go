@@ -72,8 +72,12 @@ func NewLayerNorm(dim int, eps float64, bias bool) *LayerNorm {
 	return n
 }
 
-// Forward applies the norm.
+// Forward applies the norm. A half-precision x with float32 parameters (mixed precision) is
+// normalised and scaled in float32 and the result rounded back to x's dtype once.
 func (n *LayerNorm) Forward(x *mx.Array) *mx.Array {
+	if mixedNorm(x, n.Weight) {
+		return mx.AsType(mx.LayerNorm(x, n.Weight, n.Bias, n.Eps), x.DType())
+	}
 	return mx.LayerNorm(x, castOrNil(n.Weight, x), castOrNil(n.Bias, x), n.Eps)
 }
 
@@ -88,9 +92,21 @@ func NewRMSNorm(dim int, eps float64) *RMSNorm {
 	return &RMSNorm{Weight: mx.Ones([]int{dim}, mx.Float32), Eps: eps}
 }
 
-// Forward applies the norm.
+// Forward applies the norm. A half-precision x with a float32 weight (mixed precision) is
+// normalised and scaled in float32 and the result rounded back to x's dtype once.
 func (n *RMSNorm) Forward(x *mx.Array) *mx.Array {
+	if mixedNorm(x, n.Weight) {
+		return mx.AsType(mx.RMSNorm(x, n.Weight, n.Eps), x.DType())
+	}
 	return mx.RMSNorm(x, castOrNil(n.Weight, x), n.Eps)
+}
+
+// mixedNorm reports whether a norm sees half-precision activations x with float32 parameters,
+// as in mixed-precision training: the norm then computes in float32, so its parameters get
+// float32 gradients, and only its output is rounded.
+func mixedNorm(x, w *mx.Array) bool {
+	half := x.DType() == mx.BFloat16 || x.DType() == mx.Float16
+	return half && w != nil && w.DType() == mx.Float32
 }
 
 func castOrNil(w, like *mx.Array) *mx.Array {

@@ -118,10 +118,11 @@ times float32 GEMMs of --sizes MxNxK,... . --json prints one JSON line per measu
 			if _, err := models.Lookup(args[0]); err == nil {
 				cfg.Name = args[0] // a bare architecture name: the size comes from the flags
 			}
-			if dtype != "fp32" && dtype != "float32" {
-				return fmt.Errorf("--dtype %s: the cpu backend trains in float32 (bf16 compute comes with the xla backend)", dtype)
+			computeDType, err := models.ParseComputeDType(dtype)
+			if err != nil {
+				return fmt.Errorf("--dtype: %w", err)
 			}
-			res, err := benchModel(cfg, sf, mode, steps, warmup, genTokens)
+			res, err := benchModel(cfg, sf, mode, steps, warmup, genTokens, computeDType)
 			if err != nil {
 				return err
 			}
@@ -141,7 +142,7 @@ times float32 GEMMs of --sizes MxNxK,... . --json prints one JSON line per measu
 	f.IntVar(&warmup, "warmup", 3, "untimed warm-up steps (the first compiles)")
 	f.IntVar(&genTokens, "prompt-len", 16, "prompt length for generate mode")
 	f.StringVar(&device, "device", "", "cpu or gpu (default: $LMXLAB_DEVICE or cpu)")
-	f.StringVar(&dtype, "dtype", "fp32", "compute dtype: fp32 (bf16 on gpu)")
+	f.StringVar(&dtype, "dtype", "fp32", "compute dtype: fp32, or bf16 for mixed precision (float32 weights and optimizer state; slow on cpu)")
 	f.StringVar(&kernel, "kernel", "", "benchmark a kernel instead of a model: gemm")
 	f.StringVar(&sizes, "sizes", "256x256x256,512x512x512,1024x1024x1024", "kernel sizes, MxNxK comma-separated")
 	f.BoolVar(&asJSON, "json", false, "print JSON lines")
@@ -161,9 +162,12 @@ func useDevice(name string) error {
 	return nil
 }
 
-func benchModel(cfg models.ModelConfig, sf sizeFlags, mode string, steps, warmup, promptLen int) (map[string]any, error) {
+func benchModel(cfg models.ModelConfig, sf sizeFlags, mode string, steps, warmup, promptLen int, dt mx.DType) (map[string]any, error) {
 	m, err := models.New(cfg, random.Key(0))
 	if err != nil {
+		return nil, err
+	}
+	if err := m.SetComputeDType(dt); err != nil {
 		return nil, err
 	}
 	b, l := sf.batch, sf.seqLen

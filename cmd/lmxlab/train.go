@@ -65,7 +65,7 @@ printed as JSON metric lines.`,
 	fl.StringVar(&f.out, "out", "runs/latest", "checkpoint directory")
 	fl.StringVar(&f.resume, "resume", "", "resume from this checkpoint directory")
 	fl.StringVar(&f.device, "device", "", "cpu or gpu (default: $LMXLAB_DEVICE or cpu)")
-	fl.StringVar(&f.dtype, "dtype", "fp32", "compute dtype (fp32 on cpu)")
+	fl.StringVar(&f.dtype, "dtype", "fp32", "compute dtype: fp32, or bf16 for mixed precision (float32 weights, optimizer state and loss; slow on cpu)")
 	fl.IntVar(&f.samples, "samples", 2, "samples to print at the end")
 	fl.IntVar(&f.sampleTokens, "sample-tokens", 120, "tokens per sample")
 	fl.Float64Var(&f.temperature, "temperature", 0.8, "sampling temperature for the samples")
@@ -113,8 +113,9 @@ func runTrain(out io.Writer, f trainFlags) error {
 	if err := useDevice(f.device); err != nil {
 		return err
 	}
-	if f.dtype != "fp32" && f.dtype != "float32" {
-		return fmt.Errorf("--dtype %s: the cpu backend trains in float32", f.dtype)
+	computeDType, err := models.ParseComputeDType(f.dtype)
+	if err != nil {
+		return fmt.Errorf("--dtype: %w", err)
 	}
 	text, err := data.Text(f.dataName)
 	if err != nil {
@@ -151,6 +152,10 @@ func runTrain(out io.Writer, f trainFlags) error {
 	}
 	model, err := models.New(cfg, random.Key(uint64(f.seed)))
 	if err != nil {
+		return err
+	}
+	// Mixed precision: the parameters, the optimizer state and the checkpoint stay float32.
+	if err := model.SetComputeDType(computeDType); err != nil {
 		return err
 	}
 	tc := train.DefaultConfig()
@@ -216,8 +221,12 @@ func runTrain(out io.Writer, f trainFlags) error {
 			return err
 		}
 	}
-	fmt.Fprintf(os.Stderr, "training %s (%s parameters, vocab %d) on %s: %s train / %s val tokens, batch %d × %d\n",
-		cfg.Name, commas(model.NumParams()), cfg.VocabSize, f.dataName, commas(len(trainTok)), commas(len(valTok)), tc.BatchSize, tc.SeqLen)
+	precision := ""
+	if computeDType != mx.Float32 {
+		precision = fmt.Sprintf(", %s compute (float32 weights)", computeDType)
+	}
+	fmt.Fprintf(os.Stderr, "training %s (%s parameters, vocab %d) on %s: %s train / %s val tokens, batch %d × %d%s\n",
+		cfg.Name, commas(model.NumParams()), cfg.VocabSize, f.dataName, commas(len(trainTok)), commas(len(valTok)), tc.BatchSize, tc.SeqLen, precision)
 	history, err := tr.Train(batchAdapter{src})
 	if err != nil {
 		return err
@@ -227,7 +236,7 @@ func runTrain(out io.Writer, f trainFlags) error {
 	summary := map[string]any{
 		"event": "done", "arch": cfg.Name, "params": model.NumParams(), "steps": tr.Steps(), "stop_reason": tr.StopReason,
 		"val_loss": valLoss, "val_perplexity": eval.Perplexity(valLoss), "val_bpb": eval.BitsPerByte(valLoss, bpt),
-		"checkpoint": f.out,
+		"checkpoint": f.out, "dtype": computeDType.String(),
 	}
 	if n := len(history); n > 0 {
 		summary["train_loss"] = history[n-1].Loss
