@@ -33,20 +33,24 @@ func tokenBatch(vocab, b, l int, seed uint64) (x, y *mx.Array) {
 
 func TestParseComputeDType(t *testing.T) {
 	for s, want := range map[string]mx.DType{"": mx.Float32, "fp32": mx.Float32, "float32": mx.Float32,
-		"bf16": mx.BFloat16, "bfloat16": mx.BFloat16, "fp16": mx.Float16} {
+		"bf16": mx.BFloat16, "bfloat16": mx.BFloat16} {
 		if got, err := models.ParseComputeDType(s); err != nil || got != want {
 			t.Errorf("ParseComputeDType(%q) = %v, %v; want %v", s, got, err, want)
 		}
 	}
-	if _, err := models.ParseComputeDType("int8"); err == nil {
-		t.Error("ParseComputeDType(int8) did not fail")
+	for _, s := range []string{"int8", "fp16"} {
+		if _, err := models.ParseComputeDType(s); err == nil {
+			t.Errorf("ParseComputeDType(%s) did not fail", s)
+		}
 	}
 	m, err := models.Build(models.GPTTiny(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := m.SetComputeDType(mx.Int32); err == nil {
-		t.Error("SetComputeDType(int32) did not fail")
+	for _, dt := range []mx.DType{mx.Int32, mx.Float16} {
+		if err := m.SetComputeDType(dt); err == nil {
+			t.Errorf("SetComputeDType(%s) did not fail", dt)
+		}
 	}
 }
 

@@ -30,34 +30,31 @@ type LanguageModel struct {
 // and the attention run in dt with their float32 weights cast to dt at use, norms compute their
 // statistics in float32 and return dt, and the logits come back as float32 for the softmax and
 // the loss. Gradients reach the float32 parameters as float32 through the casts. dt must be
-// Float32 (the default: no cast anywhere, bit for bit the plain model), BFloat16 or Float16.
+// Float32 (the default: no cast anywhere, bit for bit the plain model) or BFloat16. (Float16
+// is not offered: its narrow range needs loss scaling, which the trainer does not do.)
 func (m *LanguageModel) SetComputeDType(dt mx.DType) error {
 	switch dt {
-	case mx.Float32, mx.BFloat16, mx.Float16:
+	case mx.Float32, mx.BFloat16:
 		m.ComputeDType = dt
 		return nil
 	}
-	return fmt.Errorf("models: compute dtype must be float32, bfloat16 or float16, got %s", dt)
+	return fmt.Errorf("models: compute dtype must be float32 or bfloat16, got %s", dt)
 }
 
-// ParseComputeDType maps a --dtype flag value ("fp32", "float32", "bf16", "bfloat16", "fp16",
-// "float16") to a compute dtype.
+// ParseComputeDType maps a --dtype flag value ("fp32", "float32", "bf16", "bfloat16") to a
+// compute dtype.
 func ParseComputeDType(s string) (mx.DType, error) {
 	switch s {
 	case "", "fp32", "float32", "f32":
 		return mx.Float32, nil
 	case "bf16", "bfloat16":
 		return mx.BFloat16, nil
-	case "fp16", "float16", "f16":
-		return mx.Float16, nil
 	}
-	return mx.Float32, fmt.Errorf("unknown compute dtype %q (want fp32, bf16 or fp16)", s)
+	return mx.Float32, fmt.Errorf("unknown compute dtype %q (want fp32 or bf16)", s)
 }
 
 // computesLow reports whether the forward pass casts to a narrower compute dtype.
-func (m *LanguageModel) computesLow() bool {
-	return m.ComputeDType == mx.BFloat16 || m.ComputeDType == mx.Float16
-}
+func (m *LanguageModel) computesLow() bool { return m.ComputeDType == mx.BFloat16 }
 
 // New builds a model with freshly initialised parameters drawn from key (nil: the default key),
 // evaluated, so later forward passes do not recompute the initialisation.
@@ -176,7 +173,7 @@ func (m *LanguageModel) Forward(ids *mx.Array, opts ForwardOptions) *mx.Array {
 	return m.Logits(m.Hidden(ids, opts))
 }
 
-// Hidden returns the final-norm hidden states (B, L, d).
+// Hidden returns the final-norm hidden states (B, L, d), in the compute dtype.
 func (m *LanguageModel) Hidden(ids *mx.Array, opts ForwardOptions) *mx.Array {
 	if ids.NDim() != 2 {
 		panic(fmt.Sprintf("models.Forward: token ids must be (B, L), got %v", ids.Shape()))
