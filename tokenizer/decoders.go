@@ -337,24 +337,11 @@ func parseDecoder(raw json.RawMessage, path string) (decoder, error) {
 		}
 		return d, nil
 	case "Sequence":
-		var v struct{ Decoders []json.RawMessage }
-		if err := json.Unmarshal(raw, &v); err != nil {
-			return nil, bad(err)
+		seq, err := parseSequence(fields, "decoders", path, parseDecoder, bad)
+		if err != nil {
+			return nil, err
 		}
-		if _, ok := fields["decoders"]; !ok {
-			return nil, bad(fmt.Errorf("missing field decoders"))
-		}
-		var seq decoderSeq
-		for i, sub := range v.Decoders {
-			d, err := parseDecoder(sub, fmt.Sprintf("%s.decoders[%d]", path, i))
-			if err != nil {
-				return nil, err
-			}
-			if d != nil {
-				seq = append(seq, d)
-			}
-		}
-		return seq, nil
+		return decoderSeq(seq), nil
 	}
 	return nil, componentError(path, typ, fmt.Errorf("unknown decoder type %q", typ))
 }

@@ -65,3 +65,29 @@ func componentType(raw json.RawMessage, path string) (typ string, fields map[str
 	}
 	return typ, fields, nil
 }
+
+// parseSequence reads the list field key of a Sequence component, parsing each element with
+// parse under the JSON path path.key[i]; elements that parse to nil (no-ops) are dropped.
+func parseSequence[T comparable](fields map[string]json.RawMessage, key, path string,
+	parse func(json.RawMessage, string) (T, error), bad func(error) error) ([]T, error) {
+	list, ok := fields[key]
+	if !ok {
+		return nil, bad(fmt.Errorf("missing field %s", key))
+	}
+	var subs []json.RawMessage
+	if err := json.Unmarshal(list, &subs); err != nil {
+		return nil, bad(err)
+	}
+	var zero T
+	var seq []T
+	for i, sub := range subs {
+		c, err := parse(sub, fmt.Sprintf("%s.%s[%d]", path, key, i))
+		if err != nil {
+			return nil, err
+		}
+		if c != zero {
+			seq = append(seq, c)
+		}
+	}
+	return seq, nil
+}

@@ -243,24 +243,11 @@ func parseNormalizer(raw json.RawMessage, path string) (normalizer, error) {
 		}
 		return b, nil
 	case "Sequence":
-		var v struct{ Normalizers []json.RawMessage }
-		if err := json.Unmarshal(raw, &v); err != nil {
-			return nil, bad(err)
+		seq, err := parseSequence(fields, "normalizers", path, parseNormalizer, bad)
+		if err != nil {
+			return nil, err
 		}
-		if _, ok := fields["normalizers"]; !ok {
-			return nil, bad(fmt.Errorf("missing field normalizers"))
-		}
-		var seq normalizerSeq
-		for i, sub := range v.Normalizers {
-			n, err := parseNormalizer(sub, fmt.Sprintf("%s.normalizers[%d]", path, i))
-			if err != nil {
-				return nil, err
-			}
-			if n != nil {
-				seq = append(seq, n)
-			}
-		}
-		return seq, nil
+		return normalizerSeq(seq), nil
 	case "Precompiled":
 		var v struct {
 			Charsmap *string `json:"precompiled_charsmap"`

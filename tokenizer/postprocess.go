@@ -221,24 +221,11 @@ func parsePostProcessor(raw json.RawMessage, path string) (postProcessor, error)
 		}
 		return c, nil
 	case "Sequence":
-		var v struct{ Processors []json.RawMessage }
-		if err := json.Unmarshal(raw, &v); err != nil {
-			return nil, bad(err)
+		seq, err := parseSequence(fields, "processors", path, parsePostProcessor, bad)
+		if err != nil {
+			return nil, err
 		}
-		if _, ok := fields["processors"]; !ok {
-			return nil, bad(fmt.Errorf("missing field processors"))
-		}
-		var seq processorSeq
-		for i, sub := range v.Processors {
-			p, err := parsePostProcessor(sub, fmt.Sprintf("%s.processors[%d]", path, i))
-			if err != nil {
-				return nil, err
-			}
-			if p != nil {
-				seq = append(seq, p)
-			}
-		}
-		return seq, nil
+		return processorSeq(seq), nil
 	}
 	return nil, componentError(path, typ, fmt.Errorf("unknown post-processor type %q", typ))
 }

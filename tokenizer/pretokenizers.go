@@ -252,24 +252,11 @@ func parsePreTokenizer(raw json.RawMessage, path string) (preTokenizer, error) {
 		d, _ := utf8.DecodeRuneInString(v.Delimiter)
 		return funcSplitPre{func(r rune) bool { return r == d }, behaviorRemoved}, nil
 	case "Sequence":
-		var v struct{ Pretokenizers []json.RawMessage }
-		if err := json.Unmarshal(raw, &v); err != nil {
-			return nil, bad(err)
+		seq, err := parseSequence(fields, "pretokenizers", path, parsePreTokenizer, bad)
+		if err != nil {
+			return nil, err
 		}
-		if _, ok := fields["pretokenizers"]; !ok {
-			return nil, bad(fmt.Errorf("missing field pretokenizers"))
-		}
-		var seq preTokSeq
-		for i, sub := range v.Pretokenizers {
-			pt, err := parsePreTokenizer(sub, fmt.Sprintf("%s.pretokenizers[%d]", path, i))
-			if err != nil {
-				return nil, err
-			}
-			if pt != nil {
-				seq = append(seq, pt)
-			}
-		}
-		return seq, nil
+		return preTokSeq(seq), nil
 	}
 	return nil, componentError(path, typ, fmt.Errorf("unknown pre-tokenizer type %q", typ))
 }
