@@ -36,8 +36,14 @@ func init() {
 
 // broadcast materializes x broadcast to shape.
 func broadcast(x operand, shape []int) *Buffer {
+	return gatherStrided(x, shape, prim.BroadcastStrides(x.shape, shape))
+}
+
+// gatherStrided materializes the contiguous array of the given shape whose element at index i
+// is x's element at offset Σ i_d·strides[d] (broadcasts, transposes).
+func gatherStrided(x operand, shape, strides []int) *Buffer {
 	out := alloc(x.dtype, prim.ShapeSize(shape))
-	it := newRowIter(shape, prim.BroadcastStrides(x.shape, shape))
+	it := newRowIter(shape, strides)
 	switch d := x.data.(type) {
 	case []float32:
 		gather(it, out.data.([]float32), d)
@@ -56,7 +62,7 @@ func broadcast(x operand, shape []int) *Buffer {
 	case []bool:
 		gather(it, out.data.([]bool), d)
 	default:
-		panic(fmt.Sprintf("broadcast of %T", x.data))
+		panic(fmt.Sprintf("gather of %T", x.data))
 	}
 	return out
 }

@@ -17,27 +17,7 @@ func permute(x operand, perm []int) *Buffer {
 		shape[i] = x.shape[p]
 		strides[i] = st[p]
 	}
-	out := alloc(x.dtype, prim.ShapeSize(shape))
-	it := newRowIter(shape, strides)
-	switch d := x.data.(type) {
-	case []float32:
-		gather(it, out.data.([]float32), d)
-	case []float64:
-		gather(it, out.data.([]float64), d)
-	case []uint16:
-		gather(it, out.data.([]uint16), d)
-	case []int32:
-		gather(it, out.data.([]int32), d)
-	case []int64:
-		gather(it, out.data.([]int64), d)
-	case []uint8:
-		gather(it, out.data.([]uint8), d)
-	case []uint32:
-		gather(it, out.data.([]uint32), d)
-	case []bool:
-		gather(it, out.data.([]bool), d)
-	}
-	return out
+	return gatherStrided(x, shape, strides)
 }
 
 // moveAxisLast returns x with axis moved to the end (x itself if it already is) and the shape.
