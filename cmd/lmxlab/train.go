@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/lmxlab/lmxlab/data"
@@ -125,7 +126,7 @@ func runTrain(out io.Writer, f trainFlags) error {
 	var tokFiles map[string][]byte
 	if f.resume != "" {
 		if tok, err = loadTokenizer(f.resume); err == nil {
-			_, tokFiles, err = buildTokenizerFilesFrom(f.resume)
+			tokFiles = checkpointTokenizerFiles(f.resume)
 		}
 	} else {
 		tok, tokFiles, err = buildTokenizer(f.tok, text)
@@ -232,7 +233,7 @@ func runTrain(out io.Writer, f trainFlags) error {
 		return err
 	}
 	valLoss := tr.Evaluate()
-	bpt := eval.TokenizerBytesPerToken(tok, string(textOfTail(text, f.valFraction)))
+	bpt := eval.TokenizerBytesPerToken(tok, textOfTail(text, f.valFraction))
 	summary := map[string]any{
 		"event": "done", "arch": cfg.Name, "params": model.NumParams(), "steps": tr.Steps(), "stop_reason": tr.StopReason,
 		"val_loss": valLoss, "val_perplexity": eval.Perplexity(valLoss), "val_bpb": eval.BitsPerByte(valLoss, bpt),
@@ -252,19 +253,19 @@ func runTrain(out io.Writer, f trainFlags) error {
 		fmt.Fprintf(out, "\n%d updates (%s): val loss %.4f, val bpb %.4f, perplexity %.2f; checkpoint %s\n",
 			tr.Steps(), tr.StopReason, valLoss, summary["val_bpb"], summary["val_perplexity"], f.out)
 	}
-	return printSamples(out, model, tok, string(textOfTail(text, f.valFraction)), f, f.asJSON)
+	return printSamples(out, model, tok, textOfTail(text, f.valFraction), f, f.asJSON)
 }
 
-// buildTokenizerFilesFrom copies a checkpoint's tokenizer files (to carry them into the resumed
-// run's checkpoints).
-func buildTokenizerFilesFrom(dir string) (tokenizer.Tokenizer, map[string][]byte, error) {
+// checkpointTokenizerFiles reads a checkpoint's tokenizer files, to carry them into the resumed
+// run's checkpoints.
+func checkpointTokenizerFiles(dir string) map[string][]byte {
 	files := map[string][]byte{}
 	for _, name := range []string{tokenizerFile, "tokenizer.json"} {
-		if b, err := os.ReadFile(dir + "/" + name); err == nil {
+		if b, err := os.ReadFile(filepath.Join(dir, name)); err == nil {
 			files[name] = b
 		}
 	}
-	return nil, files, nil
+	return files
 }
 
 // textOfTail returns the validation part of the text (its last fraction), for bytes per token.
