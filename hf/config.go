@@ -40,6 +40,12 @@ type rawConfig struct {
 	MLPBias               bool            `json:"mlp_bias"`
 	SlidingWindow         *int            `json:"sliding_window"`
 	UseSlidingWindow      *bool           `json:"use_sliding_window"`
+	// Gemma family
+	HiddenActivation      string   `json:"hidden_activation"`
+	AttnLogitSoftcapping  *float64 `json:"attn_logit_softcapping"`
+	FinalLogitSoftcapping *float64 `json:"final_logit_softcapping"`
+	QueryPreAttnScalar    float64  `json:"query_pre_attn_scalar"`
+	LayerTypes            []string `json:"layer_types"`
 	// GPT-2
 	NEmbd              int     `json:"n_embd"`
 	NLayer             int     `json:"n_layer"`
@@ -59,6 +65,7 @@ type ropeParams struct {
 	LowFreqFactor                 float64 `json:"low_freq_factor"`
 	HighFreqFactor                float64 `json:"high_freq_factor"`
 	OriginalMaxPositionEmbeddings int     `json:"original_max_position_embeddings"`
+	PartialRotaryFactor           float64 `json:"partial_rotary_factor"`
 }
 
 // ReadConfig reads dir/config.json and maps it to a ModelConfig.
@@ -85,11 +92,22 @@ func mapConfig(rc rawConfig) (models.ModelConfig, error) {
 		return gpt2Config(rc), nil
 	case "llama", "mistral", "qwen2":
 		return llamaFamilyConfig(rc)
+	case "qwen3":
+		cfg, err := llamaFamilyConfig(rc)
+		cfg.Block.QKNorm = true // RMSNorm over head_dim on q and k before RoPE, eps rms_norm_eps
+		return cfg, err
+	case "phi3":
+		return phi3Config(rc)
+	case "gemma", "gemma2":
+		return gemmaConfig(rc)
 	case "":
 		return models.ModelConfig{}, fmt.Errorf("config has no model_type")
 	}
-	return models.ModelConfig{}, fmt.Errorf("model_type %q is not supported yet (supported: gpt2, llama, mistral, qwen2)", rc.ModelType)
+	return models.ModelConfig{}, fmt.Errorf("model_type %q is not supported yet (supported: %s)", rc.ModelType, supportedTypes)
 }
+
+// supportedTypes lists the model_types mapConfig accepts, for error messages.
+const supportedTypes = "gpt2, llama, mistral, qwen2, qwen3, phi3, gemma, gemma2"
 
 func gpt2Config(rc rawConfig) models.ModelConfig {
 	b := core.DefaultBlockConfig()
@@ -143,6 +161,9 @@ func llamaFamilyConfig(rc rawConfig) (models.ModelConfig, error) {
 	}
 	if b.RopeTheta == 0 {
 		b.RopeTheta = 10000
+	}
+	if f := rp.PartialRotaryFactor; f > 0 && f < 1 {
+		b.RopeDims = int(f * float64(b.HeadDimension())) // rotate the first features only
 	}
 	typ := rp.RopeType
 	if typ == "" {

@@ -101,19 +101,27 @@ var llamaRules = []rule{
 	rename(`lm_head\.weight`, "head.weight"),
 }
 
-func rulesFor(modelType string) []rule {
-	if modelType == "gpt2" {
+func rulesFor(modelType string, cfg models.ModelConfig) []rule {
+	switch modelType {
+	case "gpt2":
 		return gpt2Rules
+	case "gemma":
+		return gemmaRules
+	case "gemma2":
+		return gemma2Rules
+	case "phi3":
+		return phi3Rules(cfg)
 	}
 	return llamaRules
 }
 
-// ConvertWeights maps checkpoint tensors to lmxlab parameter names. Tensors no rule matches are
-// returned as unmapped (the caller decides whether that is an error).
-func ConvertWeights(modelType string, tensors map[string]*mx.Array) (map[string]*mx.Array, []string, error) {
+// ConvertWeights maps the tensors of a checkpoint of modelType, whose config maps to cfg, to
+// lmxlab parameter names. Tensors no rule matches are returned as unmapped (the caller decides
+// whether that is an error).
+func ConvertWeights(modelType string, cfg models.ModelConfig, tensors map[string]*mx.Array) (map[string]*mx.Array, []string, error) {
 	out := map[string]*mx.Array{}
 	var unmapped []string
-	rules := rulesFor(modelType)
+	rules := rulesFor(modelType, cfg)
 	names := make([]string, 0, len(tensors))
 	for n := range tensors {
 		names = append(names, n)
@@ -174,7 +182,7 @@ func Load(dir string) (*models.LanguageModel, error) {
 	if len(tensors) == 0 {
 		return nil, fmt.Errorf("%s: no model *.safetensors files", dir)
 	}
-	params, unmapped, err := ConvertWeights(modelType, tensors)
+	params, unmapped, err := ConvertWeights(modelType, cfg, tensors)
 	if err != nil {
 		return nil, err
 	}
@@ -186,6 +194,9 @@ func Load(dir string) (*models.LanguageModel, error) {
 	}
 	m, err := models.Build(cfg, nil) // every parameter is replaced below
 	if err != nil {
+		return nil, err
+	}
+	if err := adaptModel(modelType, dir, m); err != nil {
 		return nil, err
 	}
 	var missing []string
