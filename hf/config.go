@@ -46,6 +46,7 @@ type rawConfig struct {
 	FinalLogitSoftcapping *float64 `json:"final_logit_softcapping"`
 	QueryPreAttnScalar    float64  `json:"query_pre_attn_scalar"`
 	LayerTypes            []string `json:"layer_types"`
+	RopeLocalBaseFreq     float64  `json:"rope_local_base_freq"`
 	// GPT-2
 	NEmbd              int     `json:"n_embd"`
 	NLayer             int     `json:"n_layer"`
@@ -98,7 +99,7 @@ func mapConfig(rc rawConfig) (models.ModelConfig, error) {
 		return cfg, err
 	case "phi3":
 		return phi3Config(rc)
-	case "gemma", "gemma2":
+	case "gemma", "gemma2", "gemma3_text":
 		return gemmaConfig(rc)
 	case "":
 		return models.ModelConfig{}, fmt.Errorf("config has no model_type")
@@ -107,7 +108,7 @@ func mapConfig(rc rawConfig) (models.ModelConfig, error) {
 }
 
 // supportedTypes lists the model_types mapConfig accepts, for error messages.
-const supportedTypes = "gpt2, llama, mistral, qwen2, qwen3, phi3, gemma, gemma2"
+const supportedTypes = "gpt2, llama, mistral, qwen2, qwen3, phi3, gemma, gemma2, gemma3_text"
 
 func gpt2Config(rc rawConfig) models.ModelConfig {
 	b := core.DefaultBlockConfig()

@@ -34,6 +34,7 @@ var gemma2Rules = []rule{
 	rename(`model\.layers\.(\d+)\.mlp\.gate_proj\.(weight|bias)`, "blocks.$1.ffn.gate.$2"),
 	rename(`model\.layers\.(\d+)\.mlp\.up_proj\.(weight|bias)`, "blocks.$1.ffn.up.$2"),
 	rename(`model\.layers\.(\d+)\.mlp\.down_proj\.(weight|bias)`, "blocks.$1.ffn.down.$2"),
+	plusOne(`model\.layers\.(\d+)\.self_attn\.(q|k)_norm\.weight`, "blocks.$1.attention.${2}_norm.weight"),
 	plusOne(`model\.norm\.weight`, "final_norm.weight"),
 	rename(`lm_head\.weight`, "head.weight"),
 }
@@ -41,7 +42,7 @@ var gemma2Rules = []rule{
 // adaptModel replaces components of a freshly built model where the architecture needs more than
 // the core block expresses (Gemma 2's post norms and soft-capped attention).
 func adaptModel(modelType, dir string, m *models.LanguageModel) error {
-	if modelType != "gemma2" {
+	if modelType != "gemma2" && modelType != "gemma3_text" {
 		return nil
 	}
 	data, err := os.ReadFile(filepath.Join(dir, "config.json"))

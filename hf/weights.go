@@ -107,7 +107,7 @@ func rulesFor(modelType string, cfg models.ModelConfig) []rule {
 		return gpt2Rules
 	case "gemma":
 		return gemmaRules
-	case "gemma2":
+	case "gemma2", "gemma3_text":
 		return gemma2Rules
 	case "phi3":
 		return phi3Rules(cfg)
