@@ -15,6 +15,12 @@ go build "${flags[@]}" -o "$devbin"/lmxlab ./cmd/lmxlab
 go test -c "${flags[@]}" -o "$devbin"/xla.test ./mx/xla
 go test -c "${flags[@]}" -o "$devbin"/mx.test ./mx
 go test -c "${flags[@]}" -o "$devbin"/models.test ./models
+go test -c "${flags[@]}" -o "$devbin"/hf.test ./hf
 cp "$shared/bench/peer_torch_train.py" "$devbin"/
+# The Hugging Face fixtures the hf phase checks (../shared does not travel).
+for m in gpt2 llama llama_tied_rope_scaled mistral qwen2; do
+	mkdir -p "$devbin/shared/fixtures/hf/$m"
+	cp "$shared/fixtures/hf/$m"/*.json "$shared/fixtures/hf/$m"/*.safetensors "$devbin/shared/fixtures/hf/$m/"
+done
 ls -la "$devbin"
 du -sh "$devbin"

@@ -4,14 +4,14 @@
 # LMXLAB_DEVICE=gpu), then lmxlab's training benchmark next to peer_torch_train.py (eager and
 # --compile), and prints a table. Logs go to $OUT (the device tool's output folder) or /tmp/gpu_out.
 #
-#   scripts/gpu_run.sh [phases...]   phases: xla mx models bench (default: all)
+#   scripts/gpu_run.sh [phases...]   phases: xla mx models hf bench (default: all)
 #   BENCH="gpt:fp32 llama:fp32" BENCH_SIZE="--d-model 768 ..." PEERS="eager compile" TEST_TIMEOUT=240 \
 #   BENCH_TIMEOUT=240 MX_RUN=regexp MODELS_RUN=regexp scripts/gpu_run.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out="${OUT:-/tmp/gpu_out}"
 mkdir -p "$out"
-phases="${*:-xla mx models bench}"
+phases="${*:-xla mx models hf bench}"
 export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1 PYTHONUNBUFFERED=1
 if [ -z "${LMXLAB_PJRT_PLUGIN:-}" ]; then
 	for v in 13 12; do
@@ -43,6 +43,7 @@ for p in $phases; do
 	xla) run_tests xla devbin/xla.test -test.v -test.run 'TestGPU' ; tail -5 "$out/xla.log" ;;
 	mx) run_tests mx devbin/mx.test -test.v ${MX_RUN:+-test.run "$MX_RUN"} ;;
 	models) run_tests models devbin/models.test -test.v ${MODELS_RUN:+-test.run "$MODELS_RUN"} ;;
+	hf) LMXLAB_SHARED="$PWD/devbin/shared" run_tests hf devbin/hf.test -test.v -test.run 'Fixtures' ;;
 	bench)
 		size=${BENCH_SIZE:---d-model 768 --n-layers 12 --n-heads 12 --vocab-size 50304 --seq-len 1024 --batch-size 16}
 		rows=()
