@@ -36,7 +36,7 @@ type rawConfig struct {
 	RopeScaling           json.RawMessage `json:"rope_scaling"`
 	RopeParameters        json.RawMessage `json:"rope_parameters"`
 	TieWordEmbeddings     *bool           `json:"tie_word_embeddings"`
-	AttentionBias         bool            `json:"attention_bias"`
+	AttentionBias         *bool           `json:"attention_bias"`
 	MLPBias               bool            `json:"mlp_bias"`
 	SlidingWindow         *int            `json:"sliding_window"`
 	UseSlidingWindow      *bool           `json:"use_sliding_window"`
@@ -47,6 +47,19 @@ type rawConfig struct {
 	QueryPreAttnScalar    float64  `json:"query_pre_attn_scalar"`
 	LayerTypes            []string `json:"layer_types"`
 	RopeLocalBaseFreq     float64  `json:"rope_local_base_freq"`
+	// Mixture of experts
+	NumLocalExperts     int   `json:"num_local_experts"`
+	NumExperts          int   `json:"num_experts"`
+	NumExpertsPerTok    int   `json:"num_experts_per_tok"`
+	NormTopKProb        bool  `json:"norm_topk_prob"`
+	MoeIntermediateSize int   `json:"moe_intermediate_size"`
+	DecoderSparseStep   int   `json:"decoder_sparse_step"`
+	MLPOnlyLayers       []int `json:"mlp_only_layers"`
+	// GPT-NeoX
+	LayerNormEps        float64 `json:"layer_norm_eps"`
+	UseParallelResidual *bool   `json:"use_parallel_residual"`
+	RotaryPct           float64 `json:"rotary_pct"`
+	RotaryEmbBase       float64 `json:"rotary_emb_base"`
 	// GPT-2
 	NEmbd              int     `json:"n_embd"`
 	NLayer             int     `json:"n_layer"`
@@ -99,6 +112,10 @@ func mapConfig(rc rawConfig) (models.ModelConfig, error) {
 		return cfg, err
 	case "phi3":
 		return phi3Config(rc)
+	case "mixtral", "qwen3_moe":
+		return moeConfig(rc)
+	case "gpt_neox":
+		return neoxConfig(rc)
 	case "gemma", "gemma2", "gemma3_text":
 		return gemmaConfig(rc)
 	case "":
@@ -108,7 +125,7 @@ func mapConfig(rc rawConfig) (models.ModelConfig, error) {
 }
 
 // supportedTypes lists the model_types mapConfig accepts, for error messages.
-const supportedTypes = "gpt2, llama, mistral, qwen2, qwen3, phi3, gemma, gemma2, gemma3_text"
+const supportedTypes = "gpt2, llama, mistral, qwen2, qwen3, phi3, gemma, gemma2, gemma3_text, mixtral, qwen3_moe, gpt_neox"
 
 func gpt2Config(rc rawConfig) models.ModelConfig {
 	b := core.DefaultBlockConfig()
@@ -139,7 +156,8 @@ func llamaFamilyConfig(rc rawConfig) (models.ModelConfig, error) {
 		b.HeadDim = 0 // the default
 	}
 	b.Bias = rc.MLPBias
-	qkv, out := rc.AttentionBias, rc.AttentionBias
+	qkv := rc.AttentionBias != nil && *rc.AttentionBias
+	out := qkv
 	if rc.ModelType == "qwen2" {
 		qkv, out = true, false
 	}

@@ -1,11 +1,8 @@
 package hf
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 
 	"github.com/lmxlab/lmxlab/core"
 	"github.com/lmxlab/lmxlab/models"
@@ -39,20 +36,9 @@ var gemma2Rules = []rule{
 	rename(`lm_head\.weight`, "head.weight"),
 }
 
-// adaptModel replaces components of a freshly built model where the architecture needs more than
-// the core block expresses (Gemma 2's post norms and soft-capped attention).
-func adaptModel(modelType, dir string, m *models.LanguageModel) error {
-	if modelType != "gemma2" && modelType != "gemma3_text" {
-		return nil
-	}
-	data, err := os.ReadFile(filepath.Join(dir, "config.json"))
-	if err != nil {
-		return err
-	}
-	var rc rawConfig
-	if err := json.Unmarshal(data, &rc); err != nil {
-		return err
-	}
+// adaptGemma wraps each block's mixer and FFN with Gemma 2/3's post norms (and Gemma 2's
+// soft-capped attention).
+func adaptGemma(rc rawConfig, m *models.LanguageModel) error {
 	softcap := 0.0
 	if rc.AttnLogitSoftcapping != nil {
 		softcap = *rc.AttnLogitSoftcapping

@@ -13,7 +13,7 @@ import (
 
 // phi3Config maps a phi3 config.json (Llama-shaped, no biases).
 func phi3Config(rc rawConfig) (models.ModelConfig, error) {
-	rc.AttentionBias, rc.MLPBias = false, false
+	rc.AttentionBias, rc.MLPBias = nil, false
 	cfg, err := llamaFamilyConfig(rc)
 	if err != nil {
 		return cfg, err

@@ -111,6 +111,12 @@ func rulesFor(modelType string, cfg models.ModelConfig) []rule {
 		return gemma2Rules
 	case "phi3":
 		return phi3Rules(cfg)
+	case "mixtral":
+		return mixtralRules
+	case "qwen3_moe":
+		return qwen3MoERules
+	case "gpt_neox":
+		return neoxRules(cfg)
 	}
 	return llamaRules
 }

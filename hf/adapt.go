@@ -1,0 +1,46 @@
+package hf
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+
+	"github.com/lmxlab/lmxlab/models"
+	"github.com/lmxlab/lmxlab/mx"
+)
+
+// adaptModel replaces components of a freshly built model where the architecture needs more
+// than the core block expresses: Gemma 2/3's post norms and soft-capped attention, mixture-of-
+// experts FFNs, GPT-NeoX's parallel residual. The replacements live in this package, so such a
+// model is what Load returns; its ModelConfig alone describes only the shared parts.
+func adaptModel(modelType, dir string, m *models.LanguageModel) error {
+	switch modelType {
+	case "gemma2", "gemma3_text", "mixtral", "qwen3_moe", "gpt_neox":
+	default:
+		return nil
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	if err != nil {
+		return err
+	}
+	var rc rawConfig
+	if err := json.Unmarshal(data, &rc); err != nil {
+		return err
+	}
+	switch modelType {
+	case "gemma2", "gemma3_text":
+		return adaptGemma(rc, m)
+	case "mixtral", "qwen3_moe":
+		return adaptMoE(rc, m)
+	case "gpt_neox":
+		return adaptNeoX(rc, m)
+	}
+	return nil
+}
+
+// identityNorm is a parameter-free Norm that returns its input (for blocks whose replaced
+// mixer normalises its own input).
+type identityNorm struct{}
+
+// Forward returns x.
+func (identityNorm) Forward(x *mx.Array) *mx.Array { return x }
