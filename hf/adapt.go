@@ -15,7 +15,7 @@ import (
 // model is what Load returns; its ModelConfig alone describes only the shared parts.
 func adaptModel(modelType, dir string, m *models.LanguageModel) error {
 	switch modelType {
-	case "gemma2", "gemma3_text", "mixtral", "qwen3_moe", "gpt_neox":
+	case "gemma2", "gemma3_text", "mixtral", "qwen3_moe", "gpt_neox", "llama4_text":
 	default:
 		return nil
 	}
@@ -34,6 +34,8 @@ func adaptModel(modelType, dir string, m *models.LanguageModel) error {
 		return adaptMoE(rc, m)
 	case "gpt_neox":
 		return adaptNeoX(rc, m)
+	case "llama4_text":
+		return adaptLlama4(rc, m)
 	}
 	return nil
 }

@@ -55,6 +55,17 @@ type rawConfig struct {
 	MoeIntermediateSize int   `json:"moe_intermediate_size"`
 	DecoderSparseStep   int   `json:"decoder_sparse_step"`
 	MLPOnlyLayers       []int `json:"mlp_only_layers"`
+	// Llama 4
+	AttentionChunkSize     int     `json:"attention_chunk_size"`
+	NoRopeLayers           []int   `json:"no_rope_layers"`
+	NoRopeLayerInterval    int     `json:"no_rope_layer_interval"`
+	UseQKNorm              bool    `json:"use_qk_norm"`
+	IntermediateSizeMLP    int     `json:"intermediate_size_mlp"`
+	MoeLayers              []int   `json:"moe_layers"`
+	InterleaveMoeLayerStep int     `json:"interleave_moe_layer_step"`
+	AttnTemperatureTuning  bool    `json:"attn_temperature_tuning"`
+	AttnScale              float64 `json:"attn_scale"`
+	FloorScale             float64 `json:"floor_scale"`
 	// GPT-NeoX
 	LayerNormEps        float64 `json:"layer_norm_eps"`
 	UseParallelResidual *bool   `json:"use_parallel_residual"`
@@ -116,6 +127,8 @@ func mapConfig(rc rawConfig) (models.ModelConfig, error) {
 		return moeConfig(rc)
 	case "gpt_neox":
 		return neoxConfig(rc)
+	case "llama4_text":
+		return llama4Config(rc)
 	case "gemma", "gemma2", "gemma3_text":
 		return gemmaConfig(rc)
 	case "":
@@ -125,7 +138,7 @@ func mapConfig(rc rawConfig) (models.ModelConfig, error) {
 }
 
 // supportedTypes lists the model_types mapConfig accepts, for error messages.
-const supportedTypes = "gpt2, llama, mistral, qwen2, qwen3, phi3, gemma, gemma2, gemma3_text, mixtral, qwen3_moe, gpt_neox"
+const supportedTypes = "gpt2, llama, mistral, qwen2, qwen3, phi3, gemma, gemma2, gemma3_text, mixtral, qwen3_moe, gpt_neox, llama4_text"
 
 func gpt2Config(rc rawConfig) models.ModelConfig {
 	b := core.DefaultBlockConfig()

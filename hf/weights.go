@@ -117,6 +117,8 @@ func rulesFor(modelType string, cfg models.ModelConfig) []rule {
 		return qwen3MoERules
 	case "gpt_neox":
 		return neoxRules(cfg)
+	case "llama4_text":
+		return llama4Rules
 	}
 	return llamaRules
 }
