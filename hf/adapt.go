@@ -15,7 +15,7 @@ import (
 // model is what Load returns; its ModelConfig alone describes only the shared parts.
 func adaptModel(modelType, dir string, m *models.LanguageModel) error {
 	switch modelType {
-	case "gemma2", "gemma3_text", "mixtral", "qwen3_moe", "gpt_neox", "llama4_text":
+	case "gemma2", "gemma3_text", "mixtral", "qwen3_moe", "gpt_neox", "llama4_text", "deepseek_v2", "deepseek_v3":
 	default:
 		return nil
 	}
@@ -36,6 +36,8 @@ func adaptModel(modelType, dir string, m *models.LanguageModel) error {
 		return adaptNeoX(rc, m)
 	case "llama4_text":
 		return adaptLlama4(rc, m)
+	case "deepseek_v2", "deepseek_v3":
+		return adaptDeepseek(rc, m)
 	}
 	return nil
 }

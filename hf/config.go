@@ -66,6 +66,20 @@ type rawConfig struct {
 	AttnTemperatureTuning  bool    `json:"attn_temperature_tuning"`
 	AttnScale              float64 `json:"attn_scale"`
 	FloorScale             float64 `json:"floor_scale"`
+	// DeepSeek
+	QLoraRank           *int    `json:"q_lora_rank"`
+	KVLoraRank          int     `json:"kv_lora_rank"`
+	QKNopeHeadDim       int     `json:"qk_nope_head_dim"`
+	QKRopeHeadDim       int     `json:"qk_rope_head_dim"`
+	VHeadDim            int     `json:"v_head_dim"`
+	NRoutedExperts      int     `json:"n_routed_experts"`
+	NSharedExperts      int     `json:"n_shared_experts"`
+	FirstKDenseReplace  int     `json:"first_k_dense_replace"`
+	MoeLayerFreq        int     `json:"moe_layer_freq"`
+	RoutedScalingFactor float64 `json:"routed_scaling_factor"`
+	TopkMethod          string  `json:"topk_method"`
+	NGroup              int     `json:"n_group"`
+	TopkGroup           int     `json:"topk_group"`
 	// GPT-NeoX
 	LayerNormEps        float64 `json:"layer_norm_eps"`
 	UseParallelResidual *bool   `json:"use_parallel_residual"`
@@ -129,6 +143,8 @@ func mapConfig(rc rawConfig) (models.ModelConfig, error) {
 		return neoxConfig(rc)
 	case "llama4_text":
 		return llama4Config(rc)
+	case "deepseek_v2", "deepseek_v3":
+		return deepseekConfig(rc)
 	case "gemma", "gemma2", "gemma3_text":
 		return gemmaConfig(rc)
 	case "":
@@ -138,7 +154,7 @@ func mapConfig(rc rawConfig) (models.ModelConfig, error) {
 }
 
 // supportedTypes lists the model_types mapConfig accepts, for error messages.
-const supportedTypes = "gpt2, llama, mistral, qwen2, qwen3, phi3, gemma, gemma2, gemma3_text, mixtral, qwen3_moe, gpt_neox, llama4_text"
+const supportedTypes = "gpt2, llama, mistral, qwen2, qwen3, phi3, gemma, gemma2, gemma3_text, mixtral, qwen3_moe, gpt_neox, llama4_text, deepseek_v2, deepseek_v3"
 
 func gpt2Config(rc rawConfig) models.ModelConfig {
 	b := core.DefaultBlockConfig()

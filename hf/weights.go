@@ -119,6 +119,8 @@ func rulesFor(modelType string, cfg models.ModelConfig) []rule {
 		return neoxRules(cfg)
 	case "llama4_text":
 		return llama4Rules
+	case "deepseek_v2", "deepseek_v3":
+		return deepseekRules
 	}
 	return llamaRules
 }
