@@ -80,6 +80,14 @@ type rawConfig struct {
 	TopkMethod          string  `json:"topk_method"`
 	NGroup              int     `json:"n_group"`
 	TopkGroup           int     `json:"topk_group"`
+	// Mamba-2
+	NumHeads    int   `json:"num_heads"`
+	StateSize   int   `json:"state_size"`
+	Expand      int   `json:"expand"`
+	NGroups     int   `json:"n_groups"`
+	ConvKernel  int   `json:"conv_kernel"`
+	UseConvBias *bool `json:"use_conv_bias"`
+	UseBias     bool  `json:"use_bias"`
 	// GPT-NeoX
 	LayerNormEps        float64 `json:"layer_norm_eps"`
 	UseParallelResidual *bool   `json:"use_parallel_residual"`
@@ -145,6 +153,8 @@ func mapConfig(rc rawConfig) (models.ModelConfig, error) {
 		return llama4Config(rc)
 	case "deepseek_v2", "deepseek_v3":
 		return deepseekConfig(rc)
+	case "mamba2":
+		return mamba2Config(rc)
 	case "gemma", "gemma2", "gemma3_text":
 		return gemmaConfig(rc)
 	case "":
@@ -154,7 +164,7 @@ func mapConfig(rc rawConfig) (models.ModelConfig, error) {
 }
 
 // supportedTypes lists the model_types mapConfig accepts, for error messages.
-const supportedTypes = "gpt2, llama, mistral, qwen2, qwen3, phi3, gemma, gemma2, gemma3_text, mixtral, qwen3_moe, gpt_neox, llama4_text, deepseek_v2, deepseek_v3"
+const supportedTypes = "gpt2, llama, mistral, qwen2, qwen3, phi3, gemma, gemma2, gemma3_text, mixtral, qwen3_moe, gpt_neox, llama4_text, deepseek_v2, deepseek_v3, mamba2"
 
 func gpt2Config(rc rawConfig) models.ModelConfig {
 	b := core.DefaultBlockConfig()

@@ -121,6 +121,8 @@ func rulesFor(modelType string, cfg models.ModelConfig) []rule {
 		return llama4Rules
 	case "deepseek_v2", "deepseek_v3":
 		return deepseekRules
+	case "mamba2":
+		return mamba2Rules
 	}
 	return llamaRules
 }
