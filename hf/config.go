@@ -88,6 +88,14 @@ type rawConfig struct {
 	ConvKernel  int   `json:"conv_kernel"`
 	UseConvBias *bool `json:"use_conv_bias"`
 	UseBias     bool  `json:"use_bias"`
+	// Nemotron-H
+	LayersBlockType       []string `json:"layers_block_type"`
+	HybridOverridePattern string   `json:"hybrid_override_pattern"`
+	MambaNumHeads         int      `json:"mamba_num_heads"`
+	MambaHeadDim          int      `json:"mamba_head_dim"`
+	SSMStateSize          int      `json:"ssm_state_size"`
+	MambaProjBias         bool     `json:"mamba_proj_bias"`
+	MLPHiddenAct          string   `json:"mlp_hidden_act"`
 	// GPT-NeoX
 	LayerNormEps        float64 `json:"layer_norm_eps"`
 	UseParallelResidual *bool   `json:"use_parallel_residual"`
@@ -155,6 +163,8 @@ func mapConfig(rc rawConfig) (models.ModelConfig, error) {
 		return deepseekConfig(rc)
 	case "mamba2":
 		return mamba2Config(rc)
+	case "nemotron_h":
+		return nemotronHConfig(rc)
 	case "gemma", "gemma2", "gemma3_text":
 		return gemmaConfig(rc)
 	case "":
@@ -164,7 +174,7 @@ func mapConfig(rc rawConfig) (models.ModelConfig, error) {
 }
 
 // supportedTypes lists the model_types mapConfig accepts, for error messages.
-const supportedTypes = "gpt2, llama, mistral, qwen2, qwen3, phi3, gemma, gemma2, gemma3_text, mixtral, qwen3_moe, gpt_neox, llama4_text, deepseek_v2, deepseek_v3, mamba2"
+const supportedTypes = "gpt2, llama, mistral, qwen2, qwen3, phi3, gemma, gemma2, gemma3_text, mixtral, qwen3_moe, gpt_neox, llama4_text, deepseek_v2, deepseek_v3, mamba2, nemotron_h"
 
 func gpt2Config(rc rawConfig) models.ModelConfig {
 	b := core.DefaultBlockConfig()

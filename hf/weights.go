@@ -123,6 +123,8 @@ func rulesFor(modelType string, cfg models.ModelConfig) []rule {
 		return deepseekRules
 	case "mamba2":
 		return mamba2Rules
+	case "nemotron_h":
+		return nemotronHRules(cfg)
 	}
 	return llamaRules
 }
