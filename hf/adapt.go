@@ -15,7 +15,7 @@ import (
 // model is what Load returns; its ModelConfig alone describes only the shared parts.
 func adaptModel(modelType, dir string, m *models.LanguageModel) error {
 	switch modelType {
-	case "gemma2", "gemma3_text", "mixtral", "qwen3_moe", "gpt_neox", "llama4_text", "deepseek_v2", "deepseek_v3", "mamba2", "nemotron_h":
+	case "gemma2", "gemma3_text", "mixtral", "qwen3_moe", "gpt_neox", "llama4_text", "deepseek_v2", "deepseek_v3", "mamba2", "nemotron_h", "falcon_h1":
 	default:
 		return nil
 	}
@@ -42,6 +42,8 @@ func adaptModel(modelType, dir string, m *models.LanguageModel) error {
 		return adaptMamba2(rc, m)
 	case "nemotron_h":
 		return adaptNemotronH(rc, m)
+	case "falcon_h1":
+		return adaptFalconH1(rc, m)
 	}
 	return nil
 }

@@ -96,6 +96,26 @@ type rawConfig struct {
 	SSMStateSize          int      `json:"ssm_state_size"`
 	MambaProjBias         bool     `json:"mamba_proj_bias"`
 	MLPHiddenAct          string   `json:"mlp_hidden_act"`
+	// Falcon-H1 (and Jamba's mamba_* fields)
+	MambaNHeads            int       `json:"mamba_n_heads"`
+	MambaDHead             int       `json:"mamba_d_head"`
+	MambaDState            int       `json:"mamba_d_state"`
+	MambaNGroups           int       `json:"mamba_n_groups"`
+	MambaDConv             int       `json:"mamba_d_conv"`
+	MambaDSSM              int       `json:"mamba_d_ssm"`
+	MambaExpand            int       `json:"mamba_expand"`
+	MambaDtRank            int       `json:"mamba_dt_rank"`
+	MambaConvBias          *bool     `json:"mamba_conv_bias"`
+	MambaRMSNorm           bool      `json:"mamba_rms_norm"`
+	EmbeddingMultiplier    *float64  `json:"embedding_multiplier"`
+	AttentionInMultiplier  *float64  `json:"attention_in_multiplier"`
+	AttentionOutMultiplier *float64  `json:"attention_out_multiplier"`
+	SSMInMultiplier        *float64  `json:"ssm_in_multiplier"`
+	SSMOutMultiplier       *float64  `json:"ssm_out_multiplier"`
+	KeyMultiplier          *float64  `json:"key_multiplier"`
+	LMHeadMultiplier       *float64  `json:"lm_head_multiplier"`
+	MLPMultipliers         []float64 `json:"mlp_multipliers"`
+	SSMMultipliers         []float64 `json:"ssm_multipliers"`
 	// GPT-NeoX
 	LayerNormEps        float64 `json:"layer_norm_eps"`
 	UseParallelResidual *bool   `json:"use_parallel_residual"`
@@ -165,6 +185,8 @@ func mapConfig(rc rawConfig) (models.ModelConfig, error) {
 		return mamba2Config(rc)
 	case "nemotron_h":
 		return nemotronHConfig(rc)
+	case "falcon_h1":
+		return falconH1Config(rc)
 	case "gemma", "gemma2", "gemma3_text":
 		return gemmaConfig(rc)
 	case "":
@@ -174,7 +196,7 @@ func mapConfig(rc rawConfig) (models.ModelConfig, error) {
 }
 
 // supportedTypes lists the model_types mapConfig accepts, for error messages.
-const supportedTypes = "gpt2, llama, mistral, qwen2, qwen3, phi3, gemma, gemma2, gemma3_text, mixtral, qwen3_moe, gpt_neox, llama4_text, deepseek_v2, deepseek_v3, mamba2, nemotron_h"
+const supportedTypes = "gpt2, llama, mistral, qwen2, qwen3, phi3, gemma, gemma2, gemma3_text, mixtral, qwen3_moe, gpt_neox, llama4_text, deepseek_v2, deepseek_v3, mamba2, nemotron_h, falcon_h1"
 
 func gpt2Config(rc rawConfig) models.ModelConfig {
 	b := core.DefaultBlockConfig()

@@ -70,12 +70,12 @@ func newMamba2(d int, p mamba2Params) *Mamba2 {
 // Mamba2 is the Mamba-2 (SSD) mixer.
 type Mamba2 struct {
 	InProj     *nn.Linear
-	ConvWeight *mx.Array `nn:"conv1d.weight"`
-	ConvBias   *mx.Array `nn:"conv1d.bias"`
-	ALog       *mx.Array `nn:"a_log"`
-	D          *mx.Array `nn:"d"`
-	DtBias     *mx.Array `nn:"dt_bias"`
-	Norm       *nn.RMSNorm
+	ConvWeight *mx.Array   `nn:"conv1d.weight"`
+	ConvBias   *mx.Array   `nn:"conv1d.bias"`
+	ALog       *mx.Array   `nn:"a_log"`
+	D          *mx.Array   `nn:"d"`
+	DtBias     *mx.Array   `nn:"dt_bias"`
+	Norm       *nn.RMSNorm // nil: no gated norm (Falcon-H1 without mamba_rms_norm)
 	OutProj    *nn.Linear
 	P          mamba2Params `nn:"-"`
 }
@@ -158,7 +158,10 @@ func (m *Mamba2) Forward(x *mx.Array, _ *core.Context, cache core.Cache) *mx.Arr
 	if cache != nil {
 		c.Conv, c.State, c.n = newConv, state, c.n+l
 	}
-	out = m.Norm.Forward(mx.Mul(out, mx.SiLU(z)))
+	out = mx.Mul(out, mx.SiLU(z))
+	if m.Norm != nil {
+		out = m.Norm.Forward(out)
+	}
 	return m.OutProj.Forward(out)
 }
 

@@ -125,6 +125,8 @@ func rulesFor(modelType string, cfg models.ModelConfig) []rule {
 		return mamba2Rules
 	case "nemotron_h":
 		return nemotronHRules(cfg)
+	case "falcon_h1":
+		return falconH1Rules
 	}
 	return llamaRules
 }
