@@ -116,6 +116,11 @@ type rawConfig struct {
 	LMHeadMultiplier       *float64  `json:"lm_head_multiplier"`
 	MLPMultipliers         []float64 `json:"mlp_multipliers"`
 	SSMMultipliers         []float64 `json:"ssm_multipliers"`
+	// Jamba
+	AttnLayerPeriod   int `json:"attn_layer_period"`
+	AttnLayerOffset   int `json:"attn_layer_offset"`
+	ExpertLayerPeriod int `json:"expert_layer_period"`
+	ExpertLayerOffset int `json:"expert_layer_offset"`
 	// GPT-NeoX
 	LayerNormEps        float64 `json:"layer_norm_eps"`
 	UseParallelResidual *bool   `json:"use_parallel_residual"`
@@ -187,6 +192,8 @@ func mapConfig(rc rawConfig) (models.ModelConfig, error) {
 		return nemotronHConfig(rc)
 	case "falcon_h1":
 		return falconH1Config(rc)
+	case "jamba":
+		return jambaConfig(rc)
 	case "gemma", "gemma2", "gemma3_text":
 		return gemmaConfig(rc)
 	case "":
@@ -196,7 +203,7 @@ func mapConfig(rc rawConfig) (models.ModelConfig, error) {
 }
 
 // supportedTypes lists the model_types mapConfig accepts, for error messages.
-const supportedTypes = "gpt2, llama, mistral, qwen2, qwen3, phi3, gemma, gemma2, gemma3_text, mixtral, qwen3_moe, gpt_neox, llama4_text, deepseek_v2, deepseek_v3, mamba2, nemotron_h, falcon_h1"
+const supportedTypes = "gpt2, llama, mistral, qwen2, qwen3, phi3, gemma, gemma2, gemma3_text, mixtral, qwen3_moe, gpt_neox, llama4_text, deepseek_v2, deepseek_v3, mamba2, nemotron_h, falcon_h1, jamba"
 
 func gpt2Config(rc rawConfig) models.ModelConfig {
 	b := core.DefaultBlockConfig()

@@ -127,6 +127,8 @@ func rulesFor(modelType string, cfg models.ModelConfig) []rule {
 		return nemotronHRules(cfg)
 	case "falcon_h1":
 		return falconH1Rules
+	case "jamba":
+		return jambaRules
 	}
 	return llamaRules
 }
