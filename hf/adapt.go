@@ -15,7 +15,7 @@ import (
 // model is what Load returns; its ModelConfig alone describes only the shared parts.
 func adaptModel(modelType, dir string, m *models.LanguageModel) error {
 	switch modelType {
-	case "gemma2", "gemma3_text", "mixtral", "qwen3_moe", "gpt_neox", "llama4_text", "deepseek_v2", "deepseek_v3", "mamba2", "nemotron_h", "falcon_h1", "jamba":
+	case "gemma2", "gemma3_text", "mixtral", "qwen3_moe", "gpt_neox", "llama4_text", "deepseek_v2", "deepseek_v3", "mamba2", "nemotron_h", "falcon_h1", "jamba", "qwen3_next":
 	default:
 		return nil
 	}
@@ -46,6 +46,8 @@ func adaptModel(modelType, dir string, m *models.LanguageModel) error {
 		return adaptFalconH1(rc, m)
 	case "jamba":
 		return adaptJamba(rc, m)
+	case "qwen3_next":
+		return adaptQwen3Next(rc, m)
 	}
 	return nil
 }

@@ -121,6 +121,13 @@ type rawConfig struct {
 	AttnLayerOffset   int `json:"attn_layer_offset"`
 	ExpertLayerPeriod int `json:"expert_layer_period"`
 	ExpertLayerOffset int `json:"expert_layer_offset"`
+	// Qwen3-Next
+	LinearNumKeyHeads            int `json:"linear_num_key_heads"`
+	LinearNumValueHeads          int `json:"linear_num_value_heads"`
+	LinearKeyHeadDim             int `json:"linear_key_head_dim"`
+	LinearValueHeadDim           int `json:"linear_value_head_dim"`
+	LinearConvKernelDim          int `json:"linear_conv_kernel_dim"`
+	SharedExpertIntermediateSize int `json:"shared_expert_intermediate_size"`
 	// GPT-NeoX
 	LayerNormEps        float64 `json:"layer_norm_eps"`
 	UseParallelResidual *bool   `json:"use_parallel_residual"`
@@ -194,6 +201,8 @@ func mapConfig(rc rawConfig) (models.ModelConfig, error) {
 		return falconH1Config(rc)
 	case "jamba":
 		return jambaConfig(rc)
+	case "qwen3_next":
+		return qwen3NextConfig(rc)
 	case "gemma", "gemma2", "gemma3_text":
 		return gemmaConfig(rc)
 	case "":
@@ -203,7 +212,7 @@ func mapConfig(rc rawConfig) (models.ModelConfig, error) {
 }
 
 // supportedTypes lists the model_types mapConfig accepts, for error messages.
-const supportedTypes = "gpt2, llama, mistral, qwen2, qwen3, phi3, gemma, gemma2, gemma3_text, mixtral, qwen3_moe, gpt_neox, llama4_text, deepseek_v2, deepseek_v3, mamba2, nemotron_h, falcon_h1, jamba"
+const supportedTypes = "gpt2, llama, mistral, qwen2, qwen3, phi3, gemma, gemma2, gemma3_text, mixtral, qwen3_moe, gpt_neox, llama4_text, deepseek_v2, deepseek_v3, mamba2, nemotron_h, falcon_h1, jamba, qwen3_next"
 
 func gpt2Config(rc rawConfig) models.ModelConfig {
 	b := core.DefaultBlockConfig()

@@ -26,7 +26,7 @@ func fixture(t *testing.T, name string) string {
 func TestFoundationFixturesMatchHuggingFace(t *testing.T) {
 	for _, name := range []string{"gpt2", "llama", "llama_tied_rope_scaled", "mistral", "qwen2",
 		"qwen3", "gemma", "gemma2", "gemma3_text", "phi3", "mixtral", "qwen3_moe", "gpt_neox",
-		"llama4_text", "deepseek_v2", "deepseek_v3", "mamba2", "nemotron_h", "falcon_h1", "jamba"} {
+		"llama4_text", "deepseek_v2", "deepseek_v3", "mamba2", "nemotron_h", "falcon_h1", "jamba", "qwen3_next"} {
 		t.Run(name, func(t *testing.T) {
 			dir := fixture(t, name)
 			rep, err := Verify(dir, filepath.Join(dir, "reference.safetensors"), 1e-4)

@@ -75,10 +75,14 @@ func adaptMoE(rc rawConfig, m *models.LanguageModel) error {
 // on every token and weighted by its routing weight (0 when not chosen), which gives the sparse
 // result exactly and suits the small models this loader checks.
 type MoE struct {
-	Router    *nn.Linear
-	Experts   []*core.MLP
-	TopK      int  `nn:"-"`
-	Normalize bool `nn:"-"` // renormalise the top-k probabilities to sum to 1
+	Router  *nn.Linear
+	Experts []*core.MLP
+	// Shared, when set, sees every token; SharedGate, when set, scales its output by
+	// sigmoid(SharedGate(x)) (Qwen3-Next).
+	Shared     *core.MLP  `nn:"shared_expert"`
+	SharedGate *nn.Linear `nn:"shared_expert_gate"`
+	TopK       int        `nn:"-"`
+	Normalize  bool       `nn:"-"` // renormalise the top-k probabilities to sum to 1
 }
 
 // Forward routes each position of x (B, L, d) to its top-k experts.
@@ -97,6 +101,13 @@ func (e *MoE) Forward(x *mx.Array, ctx *core.Context) *mx.Array {
 		} else {
 			out = mx.Add(out, y)
 		}
+	}
+	if e.Shared != nil {
+		sh := e.Shared.Forward(x, ctx)
+		if e.SharedGate != nil {
+			sh = mx.Mul(sh, mx.Sigmoid(e.SharedGate.Forward(x)))
+		}
+		out = mx.Add(out, sh)
 	}
 	return out
 }

@@ -129,6 +129,8 @@ func rulesFor(modelType string, cfg models.ModelConfig) []rule {
 		return falconH1Rules
 	case "jamba":
 		return jambaRules
+	case "qwen3_next":
+		return qwen3NextRules
 	}
 	return llamaRules
 }
