@@ -6,6 +6,13 @@
 // Data flow: config.json → ModelConfig (per model_type) → models.Build → every lmxlab parameter is
 // filled from the checkpoint, strictly: a parameter the checkpoint lacks, a tensor nothing maps,
 // or a shape mismatch is an error naming the tensor, never a silent drop.
+//
+// Architectures whose layers the core block cannot express (Gemma 2/3 post norms and
+// soft-capping, mixtures of experts, GPT-NeoX's parallel residual, Llama 4, DeepSeek's MLA,
+// Mamba, DeltaNet and hybrids) get their special components from this package: Load builds the
+// model from the ModelConfig and then replaces those blocks' mixers or FFNs (adapt.go), so the
+// ModelConfig alone describes only the shared skeleton. Each architecture's file documents the
+// transformers semantics it follows.
 package hf
 
 import (

@@ -2,6 +2,9 @@ package hf
 
 import (
 	"math"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/lmxlab/lmxlab/core"
@@ -149,5 +152,24 @@ func TestGemmaConfigs(t *testing.T) {
 	if !cfg.Block.QKNorm || cfg.BlockAt(0).RopeTheta != 1e4 || cfg.BlockAt(3).RopeTheta != 1e6 ||
 		cfg.BlockAt(2).WindowSize != 8 || cfg.BlockAt(3).WindowSize != 0 || cfg.LogitSoftcap != 0 {
 		t.Fatalf("gemma3_text config: %+v", cfg)
+	}
+}
+
+// Configs with features the loader does not implement fail with an error naming them.
+func TestUnsupportedFeaturesAreErrors(t *testing.T) {
+	for _, c := range []struct{ config, want string }{
+		{`{"model_type": "falcon_h1", "vocab_size": 8, "hidden_size": 8, "num_attention_heads": 2, "intermediate_size": 8, "num_hidden_layers": 1, "key_multiplier": 0.5}`, "key_multiplier"},
+		{`{"model_type": "deepseek_v2", "vocab_size": 8, "hidden_size": 8, "num_attention_heads": 2, "intermediate_size": 8, "num_hidden_layers": 1, "topk_method": "group_limited_greedy"}`, "topk_method"},
+		{`{"model_type": "nemotron_h", "vocab_size": 8, "hidden_size": 8, "num_attention_heads": 2, "layers_block_type": ["moe"]}`, "moe"},
+		{`{"model_type": "mixtral", "vocab_size": 8, "hidden_size": 8, "num_attention_heads": 2, "intermediate_size": 8, "num_hidden_layers": 1}`, "num_experts_per_tok"},
+		{`{"model_type": "bloom"}`, "gpt_neox"}, // the error lists the supported types
+	} {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(c.config), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := ReadConfig(dir); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want one naming %q", c.config, err, c.want)
+		}
 	}
 }
