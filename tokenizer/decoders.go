@@ -261,18 +261,11 @@ func parseDecoder(raw json.RawMessage, path string) (decoder, error) {
 		}
 		return metaspaceDec{repl, scheme}, nil
 	case "Replace":
-		var v struct {
-			Pattern json.RawMessage
-			Content *string
-		}
-		if err := json.Unmarshal(raw, &v); err != nil || v.Pattern == nil || v.Content == nil {
-			return nil, bad(missing(err, "pattern and content"))
-		}
-		p, err := parsePattern(v.Pattern)
+		p, content, err := parseReplace(raw)
 		if err != nil {
 			return nil, bad(err)
 		}
-		return replaceDec{p, *v.Content}, nil
+		return replaceDec{p, content}, nil
 	case "ByteFallback":
 		return byteFallbackDec{}, nil
 	case "Fuse":

@@ -189,18 +189,11 @@ func parseNormalizer(raw json.RawMessage, path string) (normalizer, error) {
 		}
 		return prepend(*v.Prepend), nil
 	case "Replace":
-		var v struct {
-			Pattern json.RawMessage
-			Content *string
-		}
-		if err := json.Unmarshal(raw, &v); err != nil || v.Pattern == nil || v.Content == nil {
-			return nil, bad(missing(err, "pattern and content"))
-		}
-		p, err := parsePattern(v.Pattern)
+		p, content, err := parseReplace(raw)
 		if err != nil {
 			return nil, bad(err)
 		}
-		return replaceNorm{p, *v.Content}, nil
+		return replaceNorm{p, content}, nil
 	case "Strip":
 		v := struct {
 			StripLeft  *bool `json:"strip_left"`
@@ -265,4 +258,21 @@ func parseNormalizer(raw json.RawMessage, path string) (normalizer, error) {
 		return p, nil
 	}
 	return nil, componentError(path, typ, fmt.Errorf("unknown normalizer type %q", typ))
+}
+
+// parseReplace reads the pattern and content of a Replace normalizer or decoder (the two share
+// their JSON form).
+func parseReplace(raw json.RawMessage) (pattern, string, error) {
+	var v struct {
+		Pattern json.RawMessage
+		Content *string
+	}
+	if err := json.Unmarshal(raw, &v); err != nil || v.Pattern == nil || v.Content == nil {
+		return nil, "", missing(err, "pattern and content")
+	}
+	p, err := parsePattern(v.Pattern)
+	if err != nil {
+		return nil, "", err
+	}
+	return p, *v.Content, nil
 }
