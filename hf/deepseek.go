@@ -193,15 +193,7 @@ func (e *DeepseekMoE) Forward(x *mx.Array, ctx *core.Context) *mx.Array {
 	}
 	vals = mx.MulScalar(vals, e.Scaling)
 	w := mx.AsType(mx.PutAlongAxis(mx.ZerosLike(logits), idx, vals, -1), x.DType())
-	var out *mx.Array
-	for i, ex := range e.Experts {
-		y := mx.Mul(ex.Forward(x, ctx), mx.SliceAxis(w, -1, i, i+1))
-		if out == nil {
-			out = y
-		} else {
-			out = mx.Add(out, y)
-		}
-	}
+	out := mixExperts(e.Experts, x, w, ctx)
 	if e.Shared != nil {
 		out = mx.Add(out, e.Shared.Forward(x, ctx))
 	}

@@ -115,22 +115,8 @@ func (m *MambaV1) Forward(x *mx.Array, _ *core.Context, cache core.Cache) *mx.Ar
 	} else {
 		c = m.NewCache(b, 0).(*ssmCache)
 	}
-	xp := mx.Concatenate([]*mx.Array{mx.AsType(c.Conv, u.DType()), u}, 1)
-	w := mx.Reshape(m.ConvWeight, m.Inner, m.Kernel)
-	var y *mx.Array
-	for k := 0; k < m.Kernel; k++ {
-		term := mx.Mul(mx.SliceAxis(xp, 1, k, k+l), mx.Reshape(mx.SliceAxis(w, 1, k, k+1), m.Inner))
-		if y == nil {
-			y = term
-		} else {
-			y = mx.Add(y, term)
-		}
-	}
-	if m.ConvBias != nil {
-		y = mx.Add(y, m.ConvBias)
-	}
+	y, newConv := causalConv(u, c.Conv, m.ConvWeight, m.ConvBias, m.Kernel)
 	u = mx.SiLU(y)
-	newConv := mx.SliceAxis(xp, 1, l, l+m.Kernel-1)
 	ssm := m.XProj.Forward(u)
 	dt := m.DtNorm.Forward(mx.SliceAxis(ssm, -1, 0, m.Rank))
 	bs := m.BNorm.Forward(mx.SliceAxis(ssm, -1, m.Rank, m.Rank+m.State))

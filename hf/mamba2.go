@@ -114,22 +114,8 @@ func (m *Mamba2) Forward(x *mx.Array, _ *core.Context, cache core.Cache) *mx.Arr
 		c = m.NewCache(b, 0).(*ssmCache)
 	}
 	// Causal depthwise conv over [previous inputs | xBC].
-	xp := mx.Concatenate([]*mx.Array{mx.AsType(c.Conv, xbc.DType()), xbc}, 1)
-	w := mx.Reshape(m.ConvWeight, conv, p.Kernel)
-	var y *mx.Array
-	for k := 0; k < p.Kernel; k++ {
-		term := mx.Mul(mx.SliceAxis(xp, 1, k, k+l), mx.Reshape(mx.SliceAxis(w, 1, k, k+1), conv))
-		if y == nil {
-			y = term
-		} else {
-			y = mx.Add(y, term)
-		}
-	}
-	if m.ConvBias != nil {
-		y = mx.Add(y, m.ConvBias)
-	}
+	y, newConv := causalConv(xbc, c.Conv, m.ConvWeight, m.ConvBias, p.Kernel)
 	y = mx.SiLU(y)
-	newConv := mx.SliceAxis(xp, 1, l, l+p.Kernel-1)
 
 	gs := p.Groups * p.State
 	xs := mx.Reshape(mx.SliceAxis(y, -1, 0, p.DInner), b, l, p.Heads, p.HeadDim)

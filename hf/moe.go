@@ -93,15 +93,7 @@ func (e *MoE) Forward(x *mx.Array, ctx *core.Context) *mx.Array {
 		vals = mx.Div(vals, mx.Sum(vals, []int{-1}, true))
 	}
 	w := mx.AsType(mx.PutAlongAxis(mx.ZerosLike(probs), idx, vals, -1), x.DType())
-	var out *mx.Array
-	for i, ex := range e.Experts {
-		y := mx.Mul(ex.Forward(x, ctx), mx.SliceAxis(w, -1, i, i+1))
-		if out == nil {
-			out = y
-		} else {
-			out = mx.Add(out, y)
-		}
-	}
+	out := mixExperts(e.Experts, x, w, ctx)
 	if e.Shared != nil {
 		sh := e.Shared.Forward(x, ctx)
 		if e.SharedGate != nil {

@@ -177,19 +177,8 @@ func (n *GatedDeltaNet) Forward(x *mx.Array, _ *core.Context, cache core.Cache) 
 	}
 	mixed := mx.Concatenate([]*mx.Array{q, k, v}, -1)
 	conv := mixed.Dim(-1)
-	xp := mx.Concatenate([]*mx.Array{mx.AsType(c.Conv, mixed.DType()), mixed}, 1)
-	w := mx.Reshape(n.ConvWeight, conv, n.Kernel)
-	var y *mx.Array
-	for t := 0; t < n.Kernel; t++ {
-		term := mx.Mul(mx.SliceAxis(xp, 1, t, t+l), mx.Reshape(mx.SliceAxis(w, 1, t, t+1), conv))
-		if y == nil {
-			y = term
-		} else {
-			y = mx.Add(y, term)
-		}
-	}
+	y, newConv := causalConv(mixed, c.Conv, n.ConvWeight, nil, n.Kernel)
 	y = mx.SiLU(y)
-	newConv := mx.SliceAxis(xp, 1, l, l+n.Kernel-1)
 	repeat := func(a *mx.Array) *mx.Array { // (B, L, Hk, dk) → (B, L, Hv, dk), head h reads h/r
 		a = mx.BroadcastTo(mx.ExpandDims(a, 3), b, l, hk, r, dk)
 		return mx.Reshape(a, b, l, hv, dk)
