@@ -160,9 +160,9 @@ func adaptMamba2(rc rawConfig, m *models.LanguageModel) error {
 	return nil
 }
 
-var mamba2Rules = []rule{
-	rename(`backbone\.embeddings\.weight`, "embed.weight"),
-	rename(`backbone\.layers\.(\d+)\.norm\.weight`, "blocks.$1.attn_norm.weight"),
+// mambaBackboneRules rename the Mamba-2 mixer and the backbone's final parts, shared by the
+// pure Mamba-2 and the Nemotron-H checkpoints.
+var mambaBackboneRules = []rule{
 	rename(`backbone\.layers\.(\d+)\.mixer\.(in_proj|out_proj)\.(weight|bias)`, "blocks.$1.attention.$2.$3"),
 	rename(`backbone\.layers\.(\d+)\.mixer\.conv1d\.(weight|bias)`, "blocks.$1.attention.conv1d.$2"),
 	rename(`backbone\.layers\.(\d+)\.mixer\.A_log`, "blocks.$1.attention.a_log"),
@@ -172,3 +172,8 @@ var mamba2Rules = []rule{
 	rename(`backbone\.norm_f\.weight`, "final_norm.weight"),
 	rename(`lm_head\.weight`, "head.weight"),
 }
+
+var mamba2Rules = append([]rule{
+	rename(`backbone\.embeddings\.weight`, "embed.weight"),
+	rename(`backbone\.layers\.(\d+)\.norm\.weight`, "blocks.$1.attn_norm.weight"),
+}, mambaBackboneRules...)

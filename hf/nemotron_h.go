@@ -88,7 +88,7 @@ func adaptNemotronH(rc rawConfig, m *models.LanguageModel) error {
 
 func nemotronHRules(cfg models.ModelConfig) []rule {
 	norm := regexp.MustCompile(`^backbone\.layers\.(\d+)\.norm\.weight$`)
-	return []rule{
+	return append([]rule{
 		rename(`backbone\.embeddings\.weight`, "embed.weight"),
 		{norm, func(m []string, a *mx.Array) (map[string]*mx.Array, error) {
 			i, _ := strconv.Atoi(m[1])
@@ -102,13 +102,5 @@ func nemotronHRules(cfg models.ModelConfig) []rule {
 		}},
 		rename(`backbone\.layers\.(\d+)\.mixer\.(q|k|v|o)_proj\.(weight|bias)`, "blocks.$1.attention.${2}_proj.$3"),
 		rename(`backbone\.layers\.(\d+)\.mixer\.(up|down)_proj\.(weight|bias)`, "blocks.$1.ffn.$2.$3"),
-		rename(`backbone\.layers\.(\d+)\.mixer\.(in_proj|out_proj)\.(weight|bias)`, "blocks.$1.attention.$2.$3"),
-		rename(`backbone\.layers\.(\d+)\.mixer\.conv1d\.(weight|bias)`, "blocks.$1.attention.conv1d.$2"),
-		rename(`backbone\.layers\.(\d+)\.mixer\.A_log`, "blocks.$1.attention.a_log"),
-		rename(`backbone\.layers\.(\d+)\.mixer\.D`, "blocks.$1.attention.d"),
-		rename(`backbone\.layers\.(\d+)\.mixer\.dt_bias`, "blocks.$1.attention.dt_bias"),
-		rename(`backbone\.layers\.(\d+)\.mixer\.norm\.weight`, "blocks.$1.attention.norm.weight"),
-		rename(`backbone\.norm_f\.weight`, "final_norm.weight"),
-		rename(`lm_head\.weight`, "head.weight"),
-	}
+	}, mambaBackboneRules...)
 }
