@@ -270,3 +270,15 @@ func (Conv1d) Name() string           { return "Conv1d" }
 func (Conv1dGradInput) Name() string  { return "Conv1dGradInput" }
 func (Conv1dGradWeight) Name() string { return "Conv1dGradWeight" }
 func (RandomBits) Name() string       { return "RandomBits" }
+
+// DynamicSlice takes the window of shape Sizes whose first element is at the run-time start
+// indices (input 1, an integer vector with one entry per axis). As in XLA, each start is clamped
+// to [0, dim - size] so the window always fits.
+type DynamicSlice struct{ Sizes []int }
+
+// DynamicUpdateSlice copies its second input into its first at the run-time start indices
+// (input 2, an integer vector with one entry per axis), clamped like DynamicSlice's.
+type DynamicUpdateSlice struct{}
+
+func (DynamicSlice) Name() string       { return "DynamicSlice" }
+func (DynamicUpdateSlice) Name() string { return "DynamicUpdateSlice" }

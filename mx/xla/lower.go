@@ -151,6 +151,10 @@ func (l *lowerer) node(n *prim.Node) value {
 		return l.slice(op, n)
 	case prim.SliceUpdate:
 		return l.sliceUpdate(op, n)
+	case prim.DynamicSlice:
+		return l.dynamicSlice(op, n)
+	case prim.DynamicUpdateSlice:
+		return l.dynamicUpdateSlice(n)
 	case prim.Concatenate:
 		xs := make([]value, len(n.Inputs))
 		for k := range xs {

@@ -195,7 +195,7 @@ func init() {
 		stablehlo.cosine stablehlo.tanh stablehlo.logistic stablehlo.floor stablehlo.ceil
 		stablehlo.round_nearest_even stablehlo.compare stablehlo.select stablehlo.convert
 		stablehlo.broadcast_in_dim stablehlo.reshape stablehlo.transpose stablehlo.slice
-		stablehlo.dynamic_update_slice stablehlo.concatenate stablehlo.pad stablehlo.reverse
+		stablehlo.dynamic_update_slice stablehlo.dynamic_slice stablehlo.concatenate stablehlo.pad stablehlo.reverse
 		stablehlo.iota stablehlo.constant stablehlo.reduce stablehlo.reduce_window
 		stablehlo.dot_general stablehlo.gather stablehlo.scatter stablehlo.sort
 		stablehlo.convolution stablehlo.return func.return chlo.erf chlo.erf_inv`) {
