@@ -24,6 +24,10 @@ func (d *Device) Backend() prim.Backend { return d.backend }
 
 func (d *Device) String() string { return d.name }
 
+// Traits are the guarantees of the device's backend beyond the common semantics (bounds-checked
+// indices, ordered scatters): the cpu device gives them all, the gpu device none.
+func (d *Device) Traits() prim.Traits { return prim.TraitsOf(d.backend) }
+
 // CPU is the native Go backend, always available.
 var CPU = &Device{name: "cpu", backend: cpu.New()}
 

@@ -104,5 +104,7 @@ func TestCrossEntropyErrors(t *testing.T) {
 	mustPanic(t, func() { CrossEntropy(x, FromSlice([]int{1, 2}, 2)) }, "mx.CrossEntropy", "[2]", "[3 4]")
 	mustPanic(t, func() { CrossEntropy(x, randn(rng, 3)) }, "mx.CrossEntropy", "integers", "float64")
 	mustPanic(t, func() { CrossEntropy(Scalar(1, Float32), Scalar(0, Int32)) }, "mx.CrossEntropy", "[]")
-	mustPanic(t, func() { CrossEntropy(x, FromSlice([]int{1, 4, 0}, 3)).Float64s() }, "CrossEntropy", "target 4 out of range for 4 classes")
+	if checkedIndices(t) {
+		mustPanic(t, func() { CrossEntropy(x, FromSlice([]int{1, 4, 0}, 3)).Float64s() }, "CrossEntropy", "target 4 out of range for 4 classes")
+	}
 }

@@ -12,6 +12,7 @@ cd "$(dirname "$0")/.."
 out="${OUT:-/tmp/gpu_out}"
 mkdir -p "$out"
 phases="${*:-xla mx models hf bench}"
+for f in devbin/*.gz; do [ -e "$f" ] && gunzip -f "$f"; done
 export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1 PYTHONUNBUFFERED=1
 if [ -z "${LMXLAB_PJRT_PLUGIN:-}" ]; then
 	for v in 13 12; do
@@ -53,7 +54,7 @@ for p in $phases; do
 			[ "$arch" = llama ] && extra="--n-kv-heads 4"
 			LMXLAB_DEVICE=gpu timeout ${BENCH_TIMEOUT:-240} devbin/lmxlab bench "$arch" --mode train --device gpu --dtype "$dt" $size $extra --steps 10 --warmup 3 --json >"$out/bench_${arch}_$dt.json" 2>"$out/bench_${arch}_$dt.err"
 			rows+=("$(printf '%-6s %-5s %-14s ' "$arch" "$dt" lmxlab-xla)$(python3 -c "import json,sys; d=json.loads(open(sys.argv[1]).read().strip().splitlines()[-1]); print('%10.0f tok/s %8.1f ms/step  first step %.1fs' % (d['tokens_per_s'], d['ms_per_step'], d['first_step_s']))" "$out/bench_${arch}_$dt.json" 2>/dev/null || tail -c 300 "$out/bench_${arch}_$dt.err")")
-			for mode in ${PEERS:-eager compile}; do
+			for mode in ${PEERS-eager compile}; do
 				flag=""
 				[ $mode = compile ] && flag="--compile"
 				t0=$SECONDS

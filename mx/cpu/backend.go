@@ -60,6 +60,9 @@ func New() *Backend { return &Backend{} }
 // Name is "cpu".
 func (*Backend) Name() string { return "cpu" }
 
+// Traits: indices are checked and scatters add in order.
+func (*Backend) Traits() prim.Traits { return prim.Traits{CheckedIndices: true, OrderedScatter: true} }
+
 // FromHost copies data into a new buffer.
 func (*Backend) FromHost(dtype prim.DType, shape []int, data any) prim.Buffer {
 	n := prim.ShapeSize(shape)

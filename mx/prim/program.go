@@ -73,6 +73,27 @@ type Backend interface {
 	Compile(p *Program) (Executable, error)
 }
 
+// Traits are guarantees a backend gives beyond the semantics every backend shares. A backend
+// states them with a Traits method (see TraitsOf); one without gives none of them.
+type Traits struct {
+	// CheckedIndices: an out-of-range index (Take, ScatterAdd, TakeAlongAxis, CrossEntropy
+	// targets...) makes the run fail with an error naming the op. Without it the result for such
+	// an index is unspecified (XLA clamps gathers and drops scattered updates).
+	CheckedIndices bool
+	// OrderedScatter: ScatterAdd and the gradient of Take add colliding updates in index order,
+	// so results are bitwise reproducible and equal a sequential loop. Without it the order of
+	// the additions (and so the last bits of float results) may vary (GPU atomics).
+	OrderedScatter bool
+}
+
+// TraitsOf asks b for its Traits.
+func TraitsOf(b Backend) Traits {
+	if t, ok := b.(interface{ Traits() Traits }); ok {
+		return t.Traits()
+	}
+	return Traits{}
+}
+
 // ShapeSize is the product of the dimensions (1 for a scalar).
 func ShapeSize(shape []int) int {
 	n := 1

@@ -82,6 +82,7 @@ func Open() (*Backend, error) {
 	}
 	b := &Backend{plugin: plugin, client: client, cache: map[string]*executable{}, gcEvery: 4 << 30}
 	b.opts.TF32 = os.Getenv("LMXLAB_XLA_TF32") == "1"
+	b.opts.CuDNNAttention = os.Getenv("LMXLAB_XLA_CUDNN") != "0"
 	return b, nil
 }
 
@@ -103,6 +104,10 @@ func setXLAFlags() {
 
 // Name is "gpu".
 func (*Backend) Name() string { return "gpu" }
+
+// Traits: none. XLA has no error path out of a kernel (out-of-range gather indices are clamped,
+// scattered updates out of range dropped) and the GPU's scatter-add uses atomics.
+func (*Backend) Traits() prim.Traits { return prim.Traits{} }
 
 // Describe names the plugin and the platform, for logs.
 func (b *Backend) Describe() string {

@@ -155,6 +155,22 @@ var gpuCases = []struct {
 		}
 		return outs
 	}},
+	{"bfloat16 attention (cuDNN on the GPU)", 3e-2, func(r *rand.Rand) []*mx.Array {
+		// bfloat16 q, k, v: the GPU runs cuDNN's flash-attention calls (output rounded to
+		// bfloat16, its own accumulation order), the cpu the plain kernels.
+		h := func(x *mx.Array) *mx.Array { return mx.AsType(x, mx.BFloat16) }
+		q, k, v := rnd(r, 2, 4, 32, 64), rnd(r, 2, 2, 32, 64), rnd(r, 2, 2, 32, 64)
+		var outs []*mx.Array
+		for _, o := range []mx.AttentionOptions{{Causal: true}, {Causal: true, Window: 7}, {}} {
+			o := o
+			outs = append(outs, mx.ScaledDotProductAttention(h(q), h(k), h(v), o))
+			f := func(a ...*mx.Array) *mx.Array {
+				return weighted(mx.ScaledDotProductAttention(h(a[0]), h(a[1]), h(a[2]), o))
+			}
+			outs = append(outs, mx.Grad(f, 0, 1, 2)(q, k, v)...)
+		}
+		return outs
+	}},
 	{"cross entropy", 1e-5, func(r *rand.Rand) []*mx.Array {
 		logits := rnd(r, 6, 11)
 		tg := mx.FromSlice([]int32{0, 3, -1, 10, 5, 5}, 6)

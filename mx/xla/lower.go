@@ -18,6 +18,9 @@ type Options struct {
 	// TF32 lets float32 matrix products use the tensor cores' reduced-precision mode (XLA's
 	// DEFAULT precision) instead of full float32 (HIGHEST).
 	TF32 bool
+	// CuDNNAttention lowers attention on half-precision operands to cuDNN's fused
+	// flash-attention calls where the pattern allows (see lower_cudnn.go); GPU only.
+	CuDNNAttention bool
 }
 
 // Lower writes p as a StableHLO module in MLIR's text form.
@@ -195,10 +198,21 @@ func (l *lowerer) node(n *prim.Node) value {
 	case prim.RoPE:
 		return l.rope(op, n)
 	case prim.ScaledDotProductAttention:
+		if l.cudnnAttentionOK(op.HasMask, op.Mask, n) {
+			return l.cudnnAttention(op, n)
+		}
 		return l.attention(op, n)
 	case prim.ScaledDotProductAttentionLSE:
+		if l.cudnnAttentionOK(op.HasMask, op.Mask, n) {
+			return l.cudnnAttentionLSE(op, n)
+		}
 		return l.attentionLSE(op, n)
 	case prim.ScaledDotProductAttentionGrad:
+		if l.cudnnAttentionOK(op.HasMask, op.Mask, n) {
+			if g, ok := l.cudnnAttentionGrad(op, n); ok {
+				return g
+			}
+		}
 		return l.attentionGrad(op, n)
 	case prim.CrossEntropy:
 		return l.crossEntropy(n)

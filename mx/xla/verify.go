@@ -198,7 +198,7 @@ func init() {
 		stablehlo.dynamic_update_slice stablehlo.dynamic_slice stablehlo.concatenate stablehlo.pad stablehlo.reverse
 		stablehlo.iota stablehlo.constant stablehlo.reduce stablehlo.reduce_window
 		stablehlo.dot_general stablehlo.gather stablehlo.scatter stablehlo.sort
-		stablehlo.convolution stablehlo.return func.return chlo.erf chlo.erf_inv`) {
+		stablehlo.convolution stablehlo.custom_call stablehlo.return func.return chlo.erf chlo.erf_inv`) {
 		knownOps[op] = true
 	}
 }
@@ -281,6 +281,9 @@ func NewCheckBackend(inner prim.Backend) *CheckBackend {
 
 // Name is "xlacheck".
 func (c *CheckBackend) Name() string { return "xlacheck" }
+
+// Traits are Inner's: the values come from its kernels.
+func (c *CheckBackend) Traits() prim.Traits { return prim.TraitsOf(c.Inner) }
 
 // FromHost delegates to Inner.
 func (c *CheckBackend) FromHost(dtype prim.DType, shape []int, data any) prim.Buffer {
