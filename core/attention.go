@@ -90,7 +90,9 @@ func heads(x *mx.Array, h, hd int) *mx.Array {
 	return mx.Transpose(mx.Reshape(x, x.Dim(0), x.Dim(1), h, hd), 0, 2, 1, 3)
 }
 
-// Forward runs attention; with a cache, keys and values are appended to it first.
+// Forward runs attention; with a cache, keys and values are appended to it first. With
+// ctx.Position set it decodes statically (see Context.Position): the cache, if any, must be
+// static.
 func (a *GQA) Forward(x *mx.Array, ctx *Context, cache Cache) *mx.Array {
 	b, l := x.Dim(0), x.Dim(1)
 	q := heads(a.QProj.Forward(x), a.NHeads, a.HeadDim)
@@ -99,35 +101,90 @@ func (a *GQA) Forward(x *mx.Array, ctx *Context, cache Cache) *mx.Array {
 	if a.QNorm != nil {
 		q, k = a.QNorm.Forward(q), a.KNorm.Forward(k)
 	}
-	if a.RoPE != nil {
-		q, k = a.RoPE.Apply(q, ctx.Offset, a.Chunk), a.RoPE.Apply(k, ctx.Offset, a.Chunk)
-	}
-	if cache != nil {
-		k, v = cache.(*KVCache).Update(k, v)
-	}
-	opts := mx.AttentionOptions{Scale: a.Scale, Causal: true, Window: a.Window, Chunk: a.Chunk, Mask: ctx.Mask}
-	if opts.Mask != nil && opts.Mask.Dim(-1) != k.Dim(2) {
-		opts.Mask = mx.SliceAxis(opts.Mask, -1, opts.Mask.Dim(-1)-k.Dim(2), opts.Mask.Dim(-1))
-	}
-	if a.ALiBi != nil {
-		bias := a.ALiBi.Bias(l, k.Dim(2), x.DType())
-		if opts.Mask != nil {
-			if opts.Mask.DType() == mx.Bool {
-				bias = mx.Where(opts.Mask, bias, mx.FullLike(bias, math.Inf(-1)))
-			} else {
-				bias = mx.Add(bias, opts.Mask)
-			}
-		}
-		opts.Mask = bias
+	var opts mx.AttentionOptions
+	if ctx.Position != nil {
+		q, k, v, opts = a.staticAttention(q, k, v, x.DType(), ctx, cache)
+	} else {
+		q, k, v, opts = a.dynamicAttention(q, k, v, x.DType(), ctx, cache)
 	}
 	o := mx.ScaledDotProductAttention(q, k, v, opts)
 	o = mx.Reshape(mx.Transpose(o, 0, 2, 1, 3), b, l, a.NHeads*a.HeadDim)
 	return a.OProj.Forward(o)
 }
 
-// NewCache makes a KV cache for this layer.
+// dynamicAttention positions q and k at ctx.Offset, appends k and v to a dynamic cache, and
+// masks with the attention kernel's structural masks (the queries are the last keys).
+func (a *GQA) dynamicAttention(q, k, v *mx.Array, dt mx.DType, ctx *Context, cache Cache) (_, _, _ *mx.Array, opts mx.AttentionOptions) {
+	if a.RoPE != nil {
+		q, k = a.RoPE.Apply(q, ctx.Offset, a.Chunk), a.RoPE.Apply(k, ctx.Offset, a.Chunk)
+	}
+	if cache != nil {
+		k, v = cache.(*KVCache).Update(k, v)
+	}
+	opts = mx.AttentionOptions{Scale: a.Scale, Causal: true, Window: a.Window, Chunk: a.Chunk, Mask: ctx.Mask}
+	if opts.Mask != nil && opts.Mask.Dim(-1) != k.Dim(2) {
+		opts.Mask = mx.SliceAxis(opts.Mask, -1, opts.Mask.Dim(-1)-k.Dim(2), opts.Mask.Dim(-1))
+	}
+	if a.ALiBi != nil {
+		opts.Mask = withBias(a.ALiBi.Bias(q.Dim(2), k.Dim(2), dt), opts.Mask)
+	}
+	return q, k, v, opts
+}
+
+// staticAttention positions q and k at the run-time ctx.Position, writes k and v into a static
+// cache there, and masks the cache's whole capacity by position: key j (at position j) is
+// visible to query i (at position+i) as VisibleKeys says.
+func (a *GQA) staticAttention(q, k, v *mx.Array, dt mx.DType, ctx *Context, cache Cache) (_, _, _ *mx.Array, opts mx.AttentionOptions) {
+	pos, l := ctx.Position, q.Dim(2)
+	if a.RoPE != nil {
+		q, k = a.RoPE.ApplyAt(q, pos, a.Chunk), a.RoPE.ApplyAt(k, pos, a.Chunk)
+	}
+	qpos := PositionsFrom(pos, l)
+	kpos := qpos
+	if cache != nil {
+		kc := cache.(*KVCache)
+		k, v = kc.UpdateAt(k, v, pos)
+		kpos = mx.Arange(0, float64(kc.Capacity()), 1, mx.Int32)
+	}
+	vis := VisibleKeys(qpos, kpos, a.Window, a.Chunk)
+	mask := ctx.Mask
+	if mask != nil {
+		if mask.Dim(-1) != k.Dim(2) {
+			panic(fmt.Sprintf("core.GQA: with a run-time position the mask must cover all %d keys, got shape %v", k.Dim(2), mask.Shape()))
+		}
+		if mask.DType() == mx.Bool {
+			mask = mx.LogicalAnd(vis, mask)
+		} else {
+			mask = mx.Where(vis, mask, mx.FullLike(mask, math.Inf(-1)))
+		}
+	} else {
+		mask = vis
+	}
+	if a.ALiBi != nil {
+		mask = withBias(a.ALiBi.BiasAt(qpos, kpos, dt), mask)
+	}
+	return q, k, v, mx.AttentionOptions{Scale: a.Scale, Mask: mask}
+}
+
+// withBias combines an additive bias with an optional keep (bool) or additive mask.
+func withBias(bias, mask *mx.Array) *mx.Array {
+	switch {
+	case mask == nil:
+		return bias
+	case mask.DType() == mx.Bool:
+		return mx.Where(mask, bias, mx.FullLike(bias, math.Inf(-1)))
+	}
+	return mx.Add(bias, mask)
+}
+
+// NewCache makes a dynamic KV cache for this layer.
 func (a *GQA) NewCache(batch, capacity int) Cache {
 	return NewKVCache(batch, a.NKVHeads, capacity, a.HeadDim, a.Window)
+}
+
+// NewStaticCache makes a static KV cache of dtype dt for this layer.
+func (a *GQA) NewStaticCache(batch, capacity int, dt mx.DType) Cache {
+	return NewStaticKVCache(batch, a.NKVHeads, capacity, a.HeadDim, a.Window, dt)
 }
 
 // NoAttention is the "none" mixer: the block skips its attention sublayer entirely.

@@ -88,3 +88,16 @@ func (b *Block) dropout(x *mx.Array, ctx *Context, salt int) *mx.Array {
 
 // NewCache makes the block's cache (nil when its mixer keeps no state).
 func (b *Block) NewCache(batch, capacity int) Cache { return b.Attention.NewCache(batch, capacity) }
+
+// NewStaticCache makes the block's static cache of dtype dt (see Context.Position), nil for a
+// block without attention; it fails for a mixer that cannot decode statically.
+func (b *Block) NewStaticCache(batch, capacity int, dt mx.DType) (Cache, error) {
+	if b.Config.Attention == "none" {
+		return nil, nil
+	}
+	s, ok := b.Attention.(StaticCacher)
+	if !ok {
+		return nil, fmt.Errorf("attention %q (%T) has no static cache", b.Config.Attention, b.Attention)
+	}
+	return s.NewStaticCache(batch, capacity, dt), nil
+}

@@ -9,7 +9,10 @@
 // bias), appends keys and values to the layer's fixed-capacity KV cache when one is given, and
 // runs the fused scaled-dot-product attention; the FFN then transforms each position. Queries
 // always sit at the absolute positions Offset..Offset+L-1, so cached decoding equals full
-// recomputation.
+// recomputation. Static decoding (Context.Position, NewStaticKVCache) takes that position as a
+// run-time array instead: keys are written into the cache at it and the attention masks the
+// cache's whole capacity by position, so every decode step has the same graph and a compiled
+// step is traced once.
 package core
 
 import (

@@ -7,10 +7,16 @@ type Context struct {
 	// Offset is the absolute position of the first token of x: the number of tokens already in
 	// the caches.
 	Offset int
+	// Position, when set, replaces Offset by a run-time int32 scalar array and selects static
+	// decoding: layers write their keys at Position into static caches (NewStaticKVCache) and
+	// attend over the caches' whole capacity with a mask built from it, so a decode step has
+	// the same graph at every position and compiles once. Offset is then ignored.
+	Position *mx.Array
 	// Key, when set, enables dropout (training) and seeds it; nil means inference.
 	Key *mx.Array
 	// Mask is an optional additive (float) or keep (bool) attention mask broadcastable to
-	// (B, H, L, Offset+L), for padding; causality is always applied on top.
+	// (B, H, L, Offset+L) (to (B, H, L, capacity) with Position and a static cache), for
+	// padding; causality is always applied on top.
 	Mask *mx.Array
 }
 
@@ -39,4 +45,19 @@ type Cache interface {
 	Len() int
 	// Arrays lists the state arrays (to evaluate them together with the logits).
 	Arrays() []*mx.Array
+}
+
+// StaticCacher is implemented by mixers that can decode with static caches (see
+// Context.Position). NewStaticCache makes one for batch rows and capacity positions whose
+// arrays have dtype dt (the compute dtype, so that every decode step has the same signature).
+type StaticCacher interface {
+	NewStaticCache(batch, capacity int, dt mx.DType) Cache
+}
+
+// ArrayCache is a Cache whose state can be swapped for other arrays of the same shapes: a
+// compiled decode step rebuilds its caches around its arguments with WithArrays.
+type ArrayCache interface {
+	Cache
+	// WithArrays returns a copy of the cache holding arrays (in the order of Arrays) instead.
+	WithArrays(arrays []*mx.Array) Cache
 }

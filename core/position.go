@@ -101,6 +101,53 @@ func (r *RoPE) Apply(x *mx.Array, offset, chunk int) *mx.Array {
 	return mx.Concatenate(parts, 2)
 }
 
+// ApplyAt is Apply for a run-time position: pos is an integer scalar array holding the
+// absolute position of x's first row. With chunk > 0 the chunk boundaries are unknown while a
+// step is traced, so each row is rotated on its own by (pos + i) mod chunk (one rotation for a
+// decode step).
+func (r *RoPE) ApplyAt(x, pos *mx.Array, chunk int) *mx.Array {
+	opts := mx.RoPEOptions{Dims: r.Dims, Traditional: r.Traditional, Scale: r.Scale, OffsetArray: pos, Freqs: r.Freqs}
+	if chunk <= 0 {
+		return mx.RoPE(x, opts)
+	}
+	l := x.Dim(2)
+	parts := make([]*mx.Array, l)
+	for i := range parts {
+		o := opts
+		o.OffsetArray = mx.Remainder(mx.AddScalar(pos, float64(i)), mx.Scalar(float64(chunk), pos.DType()))
+		parts[i] = mx.RoPE(mx.SliceAxis(x, 2, i, i+1), o)
+	}
+	if l == 1 {
+		return parts[0]
+	}
+	return mx.Concatenate(parts, 2)
+}
+
+// PositionsFrom is the int32 vector pos, pos+1, ..., pos+l-1 of the absolute positions of l
+// rows whose first sits at the run-time integer scalar pos.
+func PositionsFrom(pos *mx.Array, l int) *mx.Array {
+	return mx.Add(mx.AsType(mx.Reshape(pos), mx.Int32), mx.Arange(0, float64(l), 1, mx.Int32))
+}
+
+// VisibleKeys is the (Lq, Lk) boolean mask of the keys at absolute positions kpos (int32, Lk)
+// that queries at positions qpos (int32, Lq) may attend to: key j is visible to query i iff
+// kpos[j] <= qpos[i] (causal), kpos[j] > qpos[i] - window when window > 0 (sliding window),
+// and kpos[j] lies in qpos[i]'s chunk when chunk > 0 (chunked attention). It is the mask that
+// mx.AttentionOptions' Causal, Window and Chunk apply when positions are known on the host.
+func VisibleKeys(qpos, kpos *mx.Array, window, chunk int) *mx.Array {
+	q := mx.Reshape(qpos, qpos.Size(), 1)
+	k := mx.Reshape(kpos, 1, kpos.Size())
+	vis := mx.LessEqual(k, q)
+	if window > 0 {
+		vis = mx.LogicalAnd(vis, mx.Greater(k, mx.AddScalar(q, float64(-window))))
+	}
+	if chunk > 0 {
+		c := mx.Scalar(float64(chunk), q.DType())
+		vis = mx.LogicalAnd(vis, mx.Equal(mx.Div(k, c), mx.Div(q, c))) // integer Div floors
+	}
+	return vis
+}
+
 // ALiBi adds -m_h·(i - j) to the attention scores of head h, with slopes m_h = 2^(-8(h+1)/H).
 type ALiBi struct {
 	Slopes []float64
@@ -128,6 +175,17 @@ func (a *ALiBi) Bias(lq, lk int, dt mx.DType) *mx.Array {
 		}
 	}
 	return mx.AsType(mx.FromSlice(v, 1, h, lq, lk), dt)
+}
+
+// BiasAt is Bias for run-time positions: the (1, H, Lq, Lk) bias -m_h·|qpos[i] - kpos[j]| of
+// queries at qpos (int32, Lq) over keys at kpos (int32, Lk). It is computed in float64 and
+// rounded once, so it equals Bias bit for bit.
+func (a *ALiBi) BiasAt(qpos, kpos *mx.Array, dt mx.DType) *mx.Array {
+	h, lq, lk := len(a.Slopes), qpos.Size(), kpos.Size()
+	dist := mx.Abs(mx.AsType(mx.Sub(mx.Reshape(qpos, 1, lq, 1), mx.Reshape(kpos, 1, 1, lk)), mx.Float64))
+	slopes := mx.FromSlice(a.Slopes, h, 1, 1)
+	bias := mx.AsType(mx.Neg(mx.Mul(slopes, dist)), mx.Float32)
+	return mx.AsType(mx.Reshape(bias, 1, h, lq, lk), dt)
 }
 
 // Sinusoidal returns the fixed (L, d) position table for positions offset..offset+L-1:
