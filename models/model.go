@@ -137,6 +137,62 @@ func (m *LanguageModel) NewCache(batch, capacity int) *Cache {
 	return c
 }
 
+// NewStaticCache makes static caches (see core.Context.Position) for batch rows and capacity
+// positions, in the dtype the blocks compute in, for decoding with ForwardOptions.Position. It
+// fails when a layer's mixer has no static cache.
+func (m *LanguageModel) NewStaticCache(batch, capacity int) (*Cache, error) {
+	dt := m.Embed.Weight.DType()
+	if m.computesLow() {
+		dt = m.ComputeDType
+	}
+	c := &Cache{Layers: make([]core.Cache, len(m.Blocks))}
+	for i, b := range m.Blocks {
+		l, err := b.NewStaticCache(batch, capacity, dt)
+		if err != nil {
+			return nil, fmt.Errorf("models: static cache of layer %d: %w", i, err)
+		}
+		c.Layers[i] = l
+	}
+	return c, nil
+}
+
+// WithArrays returns a copy of c whose state arrays are replaced by arrays, given in the order of
+// Arrays (a compiled decode step rebuilds its caches around its arguments this way). It panics
+// if a layer's cache cannot swap its arrays or the count is wrong.
+func (c *Cache) WithArrays(arrays []*mx.Array) *Cache {
+	out := &Cache{Layers: make([]core.Cache, len(c.Layers))}
+	for i, l := range c.Layers {
+		if l == nil {
+			continue
+		}
+		ac, ok := l.(core.ArrayCache)
+		if !ok {
+			panic(fmt.Sprintf("models.Cache.WithArrays: the cache of layer %d (%T) cannot swap its arrays", i, l))
+		}
+		n := len(l.Arrays())
+		if len(arrays) < n {
+			panic(fmt.Sprintf("models.Cache.WithArrays: too few arrays for layer %d", i))
+		}
+		out.Layers[i] = ac.WithArrays(arrays[:n])
+		arrays = arrays[n:]
+	}
+	if len(arrays) != 0 {
+		panic(fmt.Sprintf("models.Cache.WithArrays: %d arrays left over", len(arrays)))
+	}
+	return out
+}
+
+// capacity is the largest capacity of the layers' caches (0 if none reports one).
+func (c *Cache) capacity() int {
+	n := 0
+	for _, l := range c.Layers {
+		if kc, ok := l.(interface{ Capacity() int }); ok {
+			n = max(n, kc.Capacity())
+		}
+	}
+	return n
+}
+
 // Len is the number of positions already processed.
 func (c *Cache) Len() int {
 	for _, l := range c.Layers {
@@ -165,6 +221,11 @@ type ForwardOptions struct {
 	Mask  *mx.Array // padding mask, see core.Context
 	// Offset overrides the starting position when no cache is given (e.g. to score a suffix).
 	Offset int
+	// Position, when set, is the starting position as a run-time integer scalar array, for
+	// static decoding (see core.Context.Position): the caches, if given, must be static
+	// (NewStaticCache), and Offset and the caches' lengths are ignored. A decode step written
+	// this way has the same graph at every position, so mx.Compile traces it once.
+	Position *mx.Array
 }
 
 // Forward maps token ids (B, L) to logits (B, L, vocab), float32 for float32 or mixed-precision
@@ -187,15 +248,19 @@ func (m *LanguageModel) Hidden(ids *mx.Array, opts ForwardOptions) *mx.Array {
 	if s := m.Config.EmbeddingScale; s != 0 {
 		h = mx.MulScalar(h, s)
 	}
-	switch m.Config.Block.Position {
-	case "sinusoidal":
-		h = mx.Add(h, mx.AsType(core.Sinusoidal(offset, l, m.Config.Block.DModel), h.DType()))
-	case "learned":
-		if offset+l > m.PosEmbed.Weight.Dim(0) {
-			panic(fmt.Sprintf("models.Forward: positions up to %d exceed max_seq_len %d", offset+l, m.PosEmbed.Weight.Dim(0)))
+	if opts.Position != nil {
+		h = m.addPositionsAt(h, opts)
+	} else {
+		switch m.Config.Block.Position {
+		case "sinusoidal":
+			h = mx.Add(h, mx.AsType(core.Sinusoidal(offset, l, m.Config.Block.DModel), h.DType()))
+		case "learned":
+			if offset+l > m.PosEmbed.Weight.Dim(0) {
+				panic(fmt.Sprintf("models.Forward: positions up to %d exceed max_seq_len %d", offset+l, m.PosEmbed.Weight.Dim(0)))
+			}
+			pos := mx.Arange(float64(offset), float64(offset+l), 1, mx.Int32)
+			h = mx.Add(h, m.PosEmbed.Forward(pos))
 		}
-		pos := mx.Arange(float64(offset), float64(offset+l), 1, mx.Int32)
-		h = mx.Add(h, m.PosEmbed.Forward(pos))
 	}
 	if m.computesLow() {
 		h = mx.AsType(h, m.ComputeDType)
@@ -211,7 +276,7 @@ func (m *LanguageModel) Hidden(ids *mx.Array, opts ForwardOptions) *mx.Array {
 		}
 	}
 	for i, b := range m.Blocks {
-		ctx := &core.Context{Offset: offset, Mask: opts.Mask}
+		ctx := &core.Context{Offset: offset, Position: opts.Position, Mask: opts.Mask}
 		if keys != nil {
 			ctx.Key = keys[i]
 		}
@@ -222,6 +287,26 @@ func (m *LanguageModel) Hidden(ids *mx.Array, opts ForwardOptions) *mx.Array {
 		h = b.Forward(h, ctx, c)
 	}
 	return m.FinalNorm.Forward(h)
+}
+
+// addPositionsAt adds learned or sinusoidal position embeddings for the rows at the run-time
+// positions opts.Position, opts.Position+1, ... (the learned table is indexed at run time, so a
+// position past max_seq_len is an evaluation error on the cpu backend and clamps under XLA; the
+// sinusoidal table is built up to max_seq_len or the caches' capacity, if larger).
+func (m *LanguageModel) addPositionsAt(h *mx.Array, opts ForwardOptions) *mx.Array {
+	pos := core.PositionsFrom(opts.Position, h.Dim(1))
+	switch m.Config.Block.Position {
+	case "sinusoidal":
+		n := m.Config.Block.MaxSeqLen
+		if opts.Cache != nil {
+			n = max(n, opts.Cache.capacity())
+		}
+		table := core.Sinusoidal(0, n, m.Config.Block.DModel)
+		return mx.Add(h, mx.AsType(mx.Take(table, pos, 0), h.DType()))
+	case "learned":
+		return mx.Add(h, m.PosEmbed.Forward(pos))
+	}
+	return h
 }
 
 // Logits projects hidden states onto the vocabulary.

@@ -279,3 +279,66 @@ func TestNewRealizesParametersBuildDoesNot(t *testing.T) {
 		t.Fatal("Build must stay lazy")
 	}
 }
+
+// TestStaticDecodingEqualsRecomputation decodes with static caches and run-time positions (the
+// path a compiled decode step takes) and compares with the full forward pass.
+func TestStaticDecodingEqualsRecomputation(t *testing.T) {
+	for name, cfg := range variants() {
+		t.Run(name, func(t *testing.T) {
+			m, err := New(cfg, random.Key(3))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids := tokens(2, 11, cfg.VocabSize, 4)
+			full := m.Forward(ids, ForwardOptions{}).Float32s()
+			cache, err := m.NewStaticCache(2, 16)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var parts []*mx.Array
+			for _, span := range [][2]int{{0, 5}, {5, 6}, {6, 7}, {7, 9}, {9, 10}, {10, 11}} {
+				pos := mx.Scalar(float64(span[0]), mx.Int32)
+				logits := m.Forward(mx.SliceAxis(ids, 1, span[0], span[1]), ForwardOptions{Cache: cache, Position: pos})
+				mx.Eval(append([]*mx.Array{logits}, cache.Arrays()...)...)
+				parts = append(parts, logits)
+			}
+			got := mx.Concatenate(parts, 1).Float32s()
+			for i := range full {
+				if math.Abs(float64(got[i]-full[i])) > 1e-4 {
+					t.Fatalf("logit %d: static %v, full %v", i, got[i], full[i])
+				}
+			}
+			// WithArrays keeps the layout: a copy around the same arrays decodes the same.
+			cp := cache.WithArrays(cache.Arrays())
+			if len(cp.Arrays()) != len(cache.Arrays()) {
+				t.Fatalf("WithArrays: %d arrays, want %d", len(cp.Arrays()), len(cache.Arrays()))
+			}
+		})
+	}
+}
+
+func TestStaticCacheDTypeFollowsTheComputeDType(t *testing.T) {
+	m, err := New(LlamaTiny(), random.Key(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.SetComputeDType(mx.BFloat16); err != nil {
+		t.Fatal(err)
+	}
+	c, err := m.NewStaticCache(1, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range c.Arrays() {
+		if a.DType() != mx.BFloat16 {
+			t.Fatalf("static cache array of dtype %s, want bfloat16", a.DType())
+		}
+	}
+	// A step keeps the dtype, so a compiled step sees one signature.
+	m.Forward(tokens(1, 3, 256, 1), ForwardOptions{Cache: c, Position: mx.Scalar(0, mx.Int32)})
+	for _, a := range c.Arrays() {
+		if a.DType() != mx.BFloat16 {
+			t.Fatalf("after a step: dtype %s", a.DType())
+		}
+	}
+}
