@@ -21,6 +21,11 @@ type Options struct {
 	// caches are rebuilt from the last ContextWindow/2 tokens (positions restart at 0), so a model
 	// trained on short windows keeps generating in distribution. 0 keeps the whole sequence.
 	ContextWindow int
+	// Decode selects eager or compiled decode steps (see DecodeMode); both give the same tokens.
+	Decode DecodeMode
+	// Decoder, when set, is the compiled decoder to use, and implies DecodeCompiled: reusing one
+	// across calls pays its compilation once. It must belong to the same model and sampler.
+	Decoder *Decoder
 }
 
 // Result is what Generate produced.
@@ -30,7 +35,8 @@ type Result struct {
 	Stopped []bool
 }
 
-// Generate continues every row of prompts (all of the same length) with up to MaxTokens tokens.
+// Generate continues every row of prompts (all of the same length) with up to MaxTokens tokens:
+// one prefill of the prompts, then one decode step per token, eager or compiled (Options.Decode).
 func Generate(m *models.LanguageModel, prompts [][]int, opts Options) (Result, error) {
 	if len(prompts) == 0 {
 		return Result{}, fmt.Errorf("generate: no prompts")
@@ -78,32 +84,23 @@ func Generate(m *models.LanguageModel, prompts [][]int, opts Options) (Result, e
 	for _, t := range opts.StopTokens {
 		stop[t] = true
 	}
-	cache := m.NewCache(b, capacity)
 	key := random.Key(opts.Seed)
 	var seen *mx.Array
 	if rp := opts.RepetitionPenalty; rp != 0 && rp != 1 {
 		seen = mx.Zeros([]int{b, m.Config.VocabSize}, mx.Bool)
+	}
+	loop, err := newDecodeLoop(m, opts, b, capacity, key, seen)
+	if err != nil {
+		return Result{}, err
 	}
 	// history holds every row's tokens (prompt and generated), to rebuild a window.
 	history := make([][]int32, b)
 	for i := range history {
 		history[i] = append([]int32(nil), flat[i*p:(i+1)*p]...)
 	}
-	input := mx.FromSlice(flat, b, p)
+	toks := loop.prefill(mx.FromSlice(flat, b, p))
 	done := make([]bool, b)
-	for step := 0; step < opts.MaxTokens; step++ {
-		logits := m.Forward(input, models.ForwardOptions{Cache: cache})
-		last := mx.Reshape(mx.SliceAxis(logits, 1, logits.Dim(1)-1, logits.Dim(1)), b, -1)
-		ks := random.Split(key, 2)
-		key = random.At(ks, 0)
-		next := opts.Sample(last, seen, random.At(ks, 1))
-		arrays := append([]*mx.Array{next, key}, cache.Arrays()...)
-		if seen != nil {
-			seen = mx.PutAlongAxis(seen, mx.Reshape(next, b, 1), mx.Ones([]int{b, 1}, mx.Bool), -1)
-			arrays = append(arrays, seen)
-		}
-		mx.Eval(arrays...)
-		toks := next.Ints()
+	for step := 0; ; step++ {
 		allDone := true
 		for i, t := range toks {
 			history[i] = append(history[i], int32(t))
@@ -125,17 +122,46 @@ func Generate(m *models.LanguageModel, prompts [][]int, opts Options) (Result, e
 		if allDone || step == opts.MaxTokens-1 {
 			break
 		}
-		input = mx.Reshape(next, b, 1)
-		if window > 0 && cache.Len()+1 > window {
-			// Slide: start a fresh cache on the last window/2 tokens (the new one included).
+		if window > 0 && loop.length()+1 > window {
+			// Slide: start fresh caches on the last window/2 tokens (the new one included).
 			keep := window / 2
 			rows := make([]int32, 0, b*keep)
 			for i := range history {
 				rows = append(rows, history[i][len(history[i])-keep:]...)
 			}
-			cache = m.NewCache(b, window)
-			input = mx.FromSlice(rows, b, keep)
+			toks = loop.prefill(mx.FromSlice(rows, b, keep))
+		} else {
+			toks = loop.step()
 		}
 	}
 	return res, nil
+}
+
+// newDecodeLoop picks the decoding path of opts for batch rows and caches of capacity positions.
+func newDecodeLoop(m *models.LanguageModel, opts Options, batch, capacity int, key, seen *mx.Array) (decodeLoop, error) {
+	d := opts.Decoder
+	mode := opts.Decode
+	if d != nil {
+		if d.model != m || d.sampler != opts.Sampler {
+			return nil, fmt.Errorf("generate: the Decoder was made for another model or sampler")
+		}
+		mode = DecodeCompiled
+	}
+	switch mode {
+	case DecodeEager:
+	case DecodeAuto, DecodeCompiled:
+		if mode == DecodeAuto && mx.DefaultDevice() == mx.CPU {
+			break
+		}
+		if d == nil {
+			d = NewDecoder(m, opts.Sampler)
+		}
+		loop, err := newCompiledLoop(d, batch, capacity, key, seen)
+		if err == nil || mode == DecodeCompiled {
+			return loop, err
+		}
+	default:
+		return nil, fmt.Errorf("generate: unknown decode mode %d", mode)
+	}
+	return &eagerLoop{m: m, s: opts.Sampler, batch: batch, capacity: capacity, key: key, seen: seen}, nil
 }

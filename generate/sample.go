@@ -2,6 +2,12 @@
 // fixed-capacity KV caches, then one-token decode steps, each sampling the next token from the
 // last position's logits after the configured filters (repetition penalty, temperature, top-k,
 // top-p, min-p). Cached decoding computes exactly what a full recomputation would.
+//
+// Decode steps run eagerly (dynamic caches whose graphs change with the position: the faster
+// path on the cpu backend) or compiled (Options.Decode, a Decoder): static caches and a
+// run-time position make every step after the prefill one signature, so a single mx.Compile'd
+// function is traced once and replayed per token — on the gpu backend, one XLA compilation
+// instead of one per token. Both paths sample the same tokens.
 package generate
 
 import (

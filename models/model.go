@@ -226,12 +226,16 @@ type ForwardOptions struct {
 	// (NewStaticCache), and Offset and the caches' lengths are ignored. A decode step written
 	// this way has the same graph at every position, so mx.Compile traces it once.
 	Position *mx.Array
+	// HeadWeight, when set, replaces the tied embedding table in the output projection: the
+	// table already cast to the compute dtype, so that a decode step does not cast it again at
+	// every token (the logits are the same, since the projection casts the table anyway).
+	HeadWeight *mx.Array
 }
 
 // Forward maps token ids (B, L) to logits (B, L, vocab), float32 for float32 or mixed-precision
 // models.
 func (m *LanguageModel) Forward(ids *mx.Array, opts ForwardOptions) *mx.Array {
-	return m.Logits(m.Hidden(ids, opts))
+	return m.logits(m.Hidden(ids, opts), opts.HeadWeight)
 }
 
 // Hidden returns the final-norm hidden states (B, L, d), in the compute dtype.
@@ -310,11 +314,17 @@ func (m *LanguageModel) addPositionsAt(h *mx.Array, opts ForwardOptions) *mx.Arr
 }
 
 // Logits projects hidden states onto the vocabulary.
-func (m *LanguageModel) Logits(h *mx.Array) *mx.Array {
+func (m *LanguageModel) Logits(h *mx.Array) *mx.Array { return m.logits(h, nil) }
+
+// logits is Logits with an optional replacement for the tied table (ForwardOptions.HeadWeight).
+func (m *LanguageModel) logits(h, tied *mx.Array) *mx.Array {
 	var logits *mx.Array
-	if m.Head != nil {
+	switch {
+	case m.Head != nil:
 		logits = m.Head.Forward(h)
-	} else {
+	case tied != nil:
+		logits = (&nn.Embedding{Weight: tied}).AsLinear(h)
+	default:
 		logits = m.Embed.AsLinear(h)
 	}
 	if m.computesLow() {
