@@ -88,7 +88,7 @@ func peakRSSMB() float64 {
 
 func init() {
 	var sf sizeFlags
-	var mode, device, dtype, kernel, sizes string
+	var mode, device, dtype, kernel, sizes, decode string
 	var steps, warmup, genTokens int
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -96,8 +96,11 @@ func init() {
 		Short: "Benchmark a forward pass, a training step or decoding (or a kernel with --kernel)",
 		Long: `bench measures lmxlab on this machine. With ARCH (gpt or llama, optionally sized: gpt_10m) it builds the
 model with the size flags and times --mode forward (compiled forward pass), train (the same compiled
-AdamW step as lmxlab train) or generate (KV-cached decoding, batch --batch-size). With --kernel gemm it
-times float32 GEMMs of --sizes MxNxK,... . --json prints one JSON line per measurement.`,
+AdamW step as lmxlab train) or generate (KV-cached decoding, batch --batch-size; tokens_per_s counts
+the decode steps after the prefill, which prefill_ms times apart). --decode picks the decode path:
+compiled (static caches, one compiled step: the default on the gpu device), eager (the default on the
+cpu) or auto. With --kernel gemm it times float32 GEMMs of --sizes MxNxK,... . --json prints one JSON
+line per measurement.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := useDevice(device); err != nil {
@@ -122,7 +125,11 @@ times float32 GEMMs of --sizes MxNxK,... . --json prints one JSON line per measu
 			if err != nil {
 				return fmt.Errorf("--dtype: %w", err)
 			}
-			res, err := benchModel(cfg, sf, mode, steps, warmup, genTokens, computeDType)
+			decodeMode, err := parseDecodeMode(decode)
+			if err != nil {
+				return err
+			}
+			res, err := benchModel(cfg, sf, mode, steps, warmup, genTokens, computeDType, decodeMode)
 			if err != nil {
 				return err
 			}
@@ -145,6 +152,7 @@ times float32 GEMMs of --sizes MxNxK,... . --json prints one JSON line per measu
 	f.StringVar(&dtype, "dtype", "fp32", "compute dtype: fp32, or bf16 for mixed precision (float32 weights and optimizer state; slow on cpu)")
 	f.StringVar(&kernel, "kernel", "", "benchmark a kernel instead of a model: gemm")
 	f.StringVar(&sizes, "sizes", "256x256x256,512x512x512,1024x1024x1024", "kernel sizes, MxNxK comma-separated")
+	f.StringVar(&decode, "decode", "auto", "generate mode's decode path: auto (compiled on the gpu, eager on the cpu), eager or compiled")
 	f.BoolVar(&asJSON, "json", false, "print JSON lines")
 	addCommand(cmd)
 }
@@ -162,7 +170,20 @@ func useDevice(name string) error {
 	return nil
 }
 
-func benchModel(cfg models.ModelConfig, sf sizeFlags, mode string, steps, warmup, promptLen int, dt mx.DType) (map[string]any, error) {
+// parseDecodeMode maps a --decode flag value to a generate.DecodeMode.
+func parseDecodeMode(s string) (generate.DecodeMode, error) {
+	switch s {
+	case "", "auto":
+		return generate.DecodeAuto, nil
+	case "eager":
+		return generate.DecodeEager, nil
+	case "compiled":
+		return generate.DecodeCompiled, nil
+	}
+	return 0, fmt.Errorf("--decode: unknown decode path %q (auto, eager or compiled)", s)
+}
+
+func benchModel(cfg models.ModelConfig, sf sizeFlags, mode string, steps, warmup, promptLen int, dt mx.DType, decode generate.DecodeMode) (map[string]any, error) {
 	m, err := models.New(cfg, random.Key(0))
 	if err != nil {
 		return nil, err
@@ -204,22 +225,46 @@ func benchModel(cfg models.ModelConfig, sf sizeFlags, mode string, steps, warmup
 				prompt[i][j] = (i*31 + j*7) % cfg.VocabSize
 			}
 		}
+		compiled := decode == generate.DecodeCompiled || (decode == generate.DecodeAuto && mx.DefaultDevice() != mx.CPU)
+		var dec *generate.Decoder
+		if compiled {
+			dec = generate.NewDecoder(m, generate.Sampler{}) // greedy, reused so it compiles once
+		}
 		// Time stamps of each sampled token separate the prefill (up to the first token) from
 		// decoding (first to last token).
-		gen := func(n int) (prefill, decode time.Duration) {
+		gen := func(n int) (prefill, decode time.Duration, err error) {
 			var stamps []time.Time
 			t0 := time.Now()
-			opts := generate.Options{MaxTokens: n, OnToken: func(int) bool { stamps = append(stamps, time.Now()); return true }}
+			opts := generate.Options{MaxTokens: n, Decode: generate.DecodeEager, Decoder: dec,
+				OnToken: func(int) bool { stamps = append(stamps, time.Now()); return true }}
 			if _, err := generate.Generate(m, prompt, opts); err != nil {
-				panic(err)
+				return 0, 0, err
 			}
-			return stamps[0].Sub(t0), stamps[len(stamps)-1].Sub(stamps[0])
+			return stamps[0].Sub(t0), stamps[len(stamps)-1].Sub(stamps[0]), nil
 		}
-		gen(4) // warm up
-		first, timed = gen(steps + 1)
+		// Warm up: the compiled path traces and compiles its step here (with the timed run's
+		// length, so that the cache capacity and the prefill match).
+		warmTokens := 4
+		if compiled {
+			warmTokens = steps + 1
+		}
+		t0 := time.Now()
+		if _, _, err := gen(warmTokens); err != nil {
+			return nil, err
+		}
+		res["warmup_s"] = time.Since(t0).Seconds()
+		if first, timed, err = gen(steps + 1); err != nil {
+			return nil, err
+		}
 		tokensPerStep = b
 		res["prefill_ms"] = ms(first)
 		res["prompt_len"] = promptLen
+		res["decode_path"] = "eager"
+		if compiled {
+			res["decode_path"] = "compiled"
+			res["compile_count"] = dec.Traces()
+			res["compile_s"] = dec.CompileTime().Seconds()
+		}
 	default:
 		return nil, fmt.Errorf("unknown --mode %q (forward, train or generate)", mode)
 	}

@@ -157,6 +157,17 @@ func TestBenchModes(t *testing.T) {
 			}
 		}
 	}
+	// Compiled decoding: one trace, its compile time, and the decode rate apart from the prefill.
+	for _, arch := range []string{"gpt", "llama"} {
+		res := jsonLines(t, mustRun(t, append([]string{"bench", arch, "--mode", "generate", "--decode", "compiled"}, size...)...))
+		if res[0]["decode_path"] != "compiled" || res[0]["compile_count"] != 1.0 || res[0]["compile_s"].(float64) <= 0 ||
+			res[0]["tokens_per_s"].(float64) <= 0 || res[0]["prefill_ms"].(float64) <= 0 {
+			t.Fatalf("bench %s generate --decode compiled: %v", arch, res[0])
+		}
+	}
+	if _, err := run(t, "bench", "gpt", "--mode", "generate", "--decode", "sideways"); err == nil {
+		t.Fatal("unknown decode path accepted")
+	}
 	res := jsonLines(t, mustRun(t, "bench", "--kernel", "gemm", "--sizes", "8x8x8,16x4x2", "--json"))
 	if len(res) != 2 || res[0]["gflops"].(float64) <= 0 {
 		t.Fatalf("bench gemm: %v", res)
