@@ -183,8 +183,8 @@ func (a *GQA) NewCache(batch, capacity int) Cache {
 }
 
 // NewStaticCache makes a static KV cache of dtype dt for this layer.
-func (a *GQA) NewStaticCache(batch, capacity int, dt mx.DType) Cache {
-	return NewStaticKVCache(batch, a.NKVHeads, capacity, a.HeadDim, a.Window, dt)
+func (a *GQA) NewStaticCache(batch, capacity int, dt mx.DType) (Cache, error) {
+	return NewStaticKVCache(batch, a.NKVHeads, capacity, a.HeadDim, a.Window, dt), nil
 }
 
 // NoAttention is the "none" mixer: the block skips its attention sublayer entirely.

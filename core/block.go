@@ -99,5 +99,5 @@ func (b *Block) NewStaticCache(batch, capacity int, dt mx.DType) (Cache, error) 
 	if !ok {
 		return nil, fmt.Errorf("attention %q (%T) has no static cache", b.Config.Attention, b.Attention)
 	}
-	return s.NewStaticCache(batch, capacity, dt), nil
+	return s.NewStaticCache(batch, capacity, dt)
 }

@@ -50,8 +50,10 @@ type Cache interface {
 // StaticCacher is implemented by mixers that can decode with static caches (see
 // Context.Position). NewStaticCache makes one for batch rows and capacity positions whose
 // arrays have dtype dt (the compute dtype, so that every decode step has the same signature).
+// A type that embeds such a mixer but has a Forward of its own that ignores Context.Position
+// must override it with one that returns an error.
 type StaticCacher interface {
-	NewStaticCache(batch, capacity int, dt mx.DType) Cache
+	NewStaticCache(batch, capacity int, dt mx.DType) (Cache, error)
 }
 
 // ArrayCache is a Cache whose state can be swapped for other arrays of the same shapes: a

@@ -56,7 +56,7 @@ func TestStaticAttentionMatchesDynamic(t *testing.T) {
 			m := newMixer(t, c)
 			x := random.Normal(random.Key(6), []int{2, prompt + steps, 16}, mx.Float32, 0, 1)
 			dyn := m.NewCache(2, capacity)
-			st := m.(StaticCacher).NewStaticCache(2, capacity, mx.Float32)
+			st, _ := m.(StaticCacher).NewStaticCache(2, capacity, mx.Float32)
 			run := func(lo, hi int) {
 				xs := mx.SliceAxis(x, 1, lo, hi)
 				want := m.Forward(xs, &Context{Offset: lo}, dyn)
@@ -95,18 +95,20 @@ func TestStaticMaskWithPadding(t *testing.T) {
 	x := random.Normal(random.Key(7), []int{1, 4, 16}, mx.Float32, 0, 1)
 	keep := mx.FromSlice([]bool{true, false, true, true}, 1, 1, 1, 4)
 	want := m.Forward(x, &Context{Mask: keep}, m.NewCache(1, 4))
-	st := m.(StaticCacher).NewStaticCache(1, 4, mx.Float32)
+	st, _ := m.(StaticCacher).NewStaticCache(1, 4, mx.Float32)
 	got := m.Forward(x, &Context{Position: mx.Scalar(0, mx.Int32), Mask: keep}, st)
 	if d := maxAbsDiff(got.Float32s(), want.Float32s()); d > 1e-5 {
 		t.Fatalf("padded: static and dynamic outputs differ by %g", d)
 	}
 	add := mx.Where(keep, mx.Zeros([]int{1, 1, 1, 4}, mx.Float32), mx.Full([]int{1, 1, 1, 4}, -1e9, mx.Float32))
-	got = m.Forward(x, &Context{Position: mx.Scalar(0, mx.Int32), Mask: add}, m.(StaticCacher).NewStaticCache(1, 4, mx.Float32))
+	st, _ = m.(StaticCacher).NewStaticCache(1, 4, mx.Float32)
+	got = m.Forward(x, &Context{Position: mx.Scalar(0, mx.Int32), Mask: add}, st)
 	if d := maxAbsDiff(got.Float32s(), want.Float32s()); d > 1e-5 {
 		t.Fatalf("additive padding: static and dynamic outputs differ by %g", d)
 	}
+	st, _ = m.(StaticCacher).NewStaticCache(1, 4, mx.Float32)
 	mustPanicWith(t, func() {
-		m.Forward(x, &Context{Position: mx.Scalar(0, mx.Int32), Mask: mx.SliceAxis(keep, -1, 0, 3)}, m.(StaticCacher).NewStaticCache(1, 4, mx.Float32))
+		m.Forward(x, &Context{Position: mx.Scalar(0, mx.Int32), Mask: mx.SliceAxis(keep, -1, 0, 3)}, st)
 	}, "must cover all 4 keys")
 }
 

@@ -66,6 +66,15 @@ type PostNormAttention struct {
 	Softcap  float64     `nn:"-"` // scores become Softcap·tanh(scores/Softcap) when > 0
 }
 
+// NewStaticCache makes the GQA's static cache; the soft-capped attention (Softcap > 0) decodes
+// eagerly only.
+func (a *PostNormAttention) NewStaticCache(batch, capacity int, dt mx.DType) (core.Cache, error) {
+	if a.Softcap > 0 {
+		return nil, fmt.Errorf("soft-capped attention has no static decoding")
+	}
+	return a.GQA.NewStaticCache(batch, capacity, dt)
+}
+
 // Forward runs the attention and normalises its output.
 func (a *PostNormAttention) Forward(x *mx.Array, ctx *core.Context, cache core.Cache) *mx.Array {
 	if a.Softcap <= 0 {

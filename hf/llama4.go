@@ -117,6 +117,12 @@ type Llama4Attention struct {
 	AttnScale, FloorScale float64 `nn:"-"` // temperature tuning when FloorScale > 0
 }
 
+// NewStaticCache reports that this attention decodes eagerly only: its positions (RoPE and the
+// temperature tuning) come from Context.Offset.
+func (a *Llama4Attention) NewStaticCache(int, int, mx.DType) (core.Cache, error) {
+	return nil, fmt.Errorf("llama4_text attention has no static decoding")
+}
+
 // Forward runs the attention; with a cache, keys and values are appended to it first.
 func (a *Llama4Attention) Forward(x *mx.Array, ctx *core.Context, cache core.Cache) *mx.Array {
 	g := a.GQA

@@ -104,6 +104,12 @@ type GatedAttention struct {
 	*core.GQA
 }
 
+// NewStaticCache reports that the gated attention decodes eagerly only (its Forward reads
+// Context.Offset).
+func (a *GatedAttention) NewStaticCache(int, int, mx.DType) (core.Cache, error) {
+	return nil, fmt.Errorf("qwen3_next gated attention has no static decoding")
+}
+
 // Forward runs the attention; with a cache, keys and values are appended to it first.
 func (a *GatedAttention) Forward(x *mx.Array, ctx *core.Context, cache core.Cache) *mx.Array {
 	g := a.GQA
