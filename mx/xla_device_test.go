@@ -6,6 +6,8 @@ package mx_test
 // verified: LMXLAB_DEVICE=xlacheck go test ./mx/ checks the lowering without a GPU.
 
 import (
+	"os"
+
 	"github.com/lmxlab/lmxlab/mx"
 	"github.com/lmxlab/lmxlab/mx/cpu"
 	"github.com/lmxlab/lmxlab/mx/prim"
@@ -13,5 +15,9 @@ import (
 )
 
 func init() {
+	// The suites compare with cpu-backend values: keep bfloat16 roundings on the GPU too.
+	if os.Getenv("LMXLAB_XLA_STRICT_BF16") == "" {
+		os.Setenv("LMXLAB_XLA_STRICT_BF16", "1")
+	}
 	mx.RegisterDevice("xlacheck", func() (prim.Backend, error) { return xla.NewCheckBackend(cpu.New()), nil })
 }

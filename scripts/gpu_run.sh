@@ -4,14 +4,14 @@
 # LMXLAB_DEVICE=gpu), then lmxlab's training benchmark next to peer_torch_train.py (eager and
 # --compile), and prints a table. Logs go to $OUT (the device tool's output folder) or /tmp/gpu_out.
 #
-#   scripts/gpu_run.sh [phases...]   phases: xla mx models hf bench (default: all)
+#   scripts/gpu_run.sh [phases...]   phases: xla mx models hf bench decode (default: all)
 #   BENCH="gpt:fp32 llama:fp32" BENCH_SIZE="--d-model 768 ..." PEERS="eager compile" TEST_TIMEOUT=240 \
 #   BENCH_TIMEOUT=240 MX_RUN=regexp MODELS_RUN=regexp scripts/gpu_run.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out="${OUT:-/tmp/gpu_out}"
 mkdir -p "$out"
-phases="${*:-xla mx models hf bench}"
+phases="${*:-xla mx models hf bench decode}"
 for f in devbin/*.gz; do [ -e "$f" ] && gunzip -f "$f"; done
 export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1 PYTHONUNBUFFERED=1
 if [ -z "${LMXLAB_PJRT_PLUGIN:-}" ]; then
@@ -29,7 +29,10 @@ run_tests() { # name binary args...
 	local name=$1 bin=$2
 	shift 2
 	local t0=$SECONDS
-	LMXLAB_DEVICE=gpu timeout "$tt" "$bin" -test.timeout "${tt}s" "$@" >"$out/$name.log" 2>&1
+	# Tests compare with cpu values (strict bfloat16 rounding) and compile many small programs
+	# (no GEMM autotuning: much faster compiles, same results).
+	LMXLAB_XLA_STRICT_BF16=1 XLA_FLAGS="${XLA_FLAGS:-} --xla_gpu_autotune_level=0" LMXLAB_DEVICE=gpu \
+		timeout "$tt" "$bin" -test.timeout "${tt}s" "$@" >"$out/$name.log" 2>&1
 	local rc=$?
 	local pass fail
 	pass=$(grep -c -- '^--- PASS\|^    --- PASS' "$out/$name.log")
@@ -44,7 +47,7 @@ for p in $phases; do
 	xla) run_tests xla devbin/xla.test -test.v -test.run 'TestGPU' ; tail -5 "$out/xla.log" ;;
 	mx) run_tests mx devbin/mx.test -test.v ${MX_RUN:+-test.run "$MX_RUN"} ;;
 	models) run_tests models devbin/models.test -test.v ${MODELS_RUN:+-test.run "$MODELS_RUN"} ;;
-	hf) LMXLAB_SHARED="$PWD/devbin/shared" run_tests hf devbin/hf.test -test.v -test.run 'Fixtures' ;;
+	hf) LMXLAB_SHARED="$PWD/devbin/shared" run_tests hf devbin/hf.test -test.v -test.run 'Fixtures/^(gpt2|llama|llama_tied_rope_scaled|mistral|qwen2)$' ;;
 	bench)
 		size=${BENCH_SIZE:---d-model 768 --n-layers 12 --n-heads 12 --vocab-size 50304 --seq-len 1024 --batch-size 16}
 		rows=()
@@ -63,6 +66,19 @@ for p in $phases; do
 			done
 		done
 		summary+=("" "bench (${size}):" "${rows[@]}")
+		;;
+	decode)
+		# KV-cached greedy decoding of the GPT-2-small-shaped model (sinusoidal positions, as
+		# lmxlab's gpt factory), batch 1 and 16, next to PyTorch with a static cache.
+		gsize="--d-model 768 --n-layers 12 --n-heads 12 --vocab-size 50304"
+		rows=()
+		for bs in ${DECODE_BATCH:-1 16}; do
+			LMXLAB_DEVICE=gpu timeout ${BENCH_TIMEOUT:-240} devbin/lmxlab bench gpt --mode generate --device gpu --dtype bf16 $gsize --seq-len 1024 --batch-size $bs --prompt-len 16 --steps 256 --decode compiled --json >"$out/decode_b$bs.json" 2>"$out/decode_b$bs.err"
+			rows+=("$(printf 'decode B=%-3s %-14s ' $bs lmxlab-xla)$(python3 -c "import json,sys; d=json.loads(open(sys.argv[1]).read().strip().splitlines()[-1]); print('%9.0f tok/s  prefill %.1f ms  compiles %s (%.1fs)' % (d['tokens_per_s'], d['prefill_ms'], d.get('compile_count'), d.get('compile_s', 0)))" "$out/decode_b$bs.json" 2>/dev/null || tail -c 300 "$out/decode_b$bs.err")")
+			timeout ${BENCH_TIMEOUT:-240} python3 devbin/peer_torch_generate.py --arch gpt --positions sinusoidal $gsize --device cuda --dtype bf16 --batch-size $bs --prompt-len 16 --steps 256 >"$out/torch_decode_b$bs.json" 2>"$out/torch_decode_b$bs.err"
+			rows+=("$(printf 'decode B=%-3s %-14s ' $bs torch-static)$(python3 -c "import json,sys; d=json.loads(open(sys.argv[1]).read().strip().splitlines()[-1]); print('%9.0f tok/s' % d['tokens_per_s'])" "$out/torch_decode_b$bs.json" 2>/dev/null || tail -c 300 "$out/torch_decode_b$bs.err")")
+		done
+		summary+=("" "decode (gpt $gsize, bf16, prompt 16, 256 new tokens):" "${rows[@]}")
 		;;
 	esac
 done

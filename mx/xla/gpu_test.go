@@ -23,6 +23,10 @@ func gpuDevice(t *testing.T) *mx.Device {
 	if os.Getenv("LMXLAB_DEVICE") != "gpu" {
 		t.Skip("set LMXLAB_DEVICE=gpu to run on the GPU")
 	}
+	// These tests compare with the cpu backend: keep bfloat16 roundings (see defaultXLAFlags).
+	if os.Getenv("LMXLAB_XLA_STRICT_BF16") == "" {
+		os.Setenv("LMXLAB_XLA_STRICT_BF16", "1")
+	}
 	d, err := mx.OpenDevice("gpu")
 	if err != nil {
 		t.Fatalf("LMXLAB_DEVICE=gpu but the gpu device does not open: %v", err)

@@ -338,9 +338,8 @@ func (l *lowerer) unaryFloat(k prim.UnaryKind, x value) value {
 		e := f.unary("chlo.erf", f.mulS(x, 1/math.Sqrt2))
 		return f.mul(f.mulS(x, 0.5), f.addS(e, 1))
 	case prim.GELUTanh:
-		x3 := f.mul(f.mul(x, x), x)
-		inner := f.mulS(f.add(x, f.mulS(x3, 0.044715)), math.Sqrt(2/math.Pi))
-		return f.mul(f.mulS(x, 0.5), f.addS(f.unary("stablehlo.tanh", inner), 1))
+		// 0.5·x·(1 + tanh u) = x·σ(2u): no cancellation where tanh u is near -1.
+		return f.mul(x, f.unary("stablehlo.logistic", f.mulS(geluTanhArg(f, x), 2)))
 	case prim.Softplus:
 		// max(x, 0) + log1p(exp(-|x|)), without overflow.
 		e := f.exp(f.neg(f.unary("stablehlo.abs", x)))
@@ -358,16 +357,21 @@ func (l *lowerer) unaryFloat(k prim.UnaryKind, x value) value {
 		pdf := f.mulS(f.exp(f.mulS(f.mul(x, x), -0.5)), 1/math.Sqrt(2*math.Pi))
 		return l.atInf(x, f.add(cdf, f.mul(x, pdf)))
 	case prim.GELUTanhGrad:
+		// With s = σ(2u): 0.5·(1 + tanh u) = s and 1 - tanh² u = 4·s·σ(-2u), so the derivative
+		// s + 0.5·x·(1 - tanh² u)·u' is s + 2·x·s·σ(-2u)·u', accurate in both tails.
 		const k0, k1 = 0.7978845608028654, 0.044715
-		x2 := f.mul(x, x)
-		th := f.unary("stablehlo.tanh", f.mulS(f.mul(x, f.addS(f.mulS(x2, k1), 1)), k0))
-		a := f.mulS(f.addS(th, 1), 0.5)
-		sech2 := f.sub(f.fullLike(x, 1), f.mul(th, th))
-		b := f.mul(f.mulS(f.mul(x, sech2), 0.5*k0), f.addS(f.mulS(x2, 3*k1), 1))
-		return l.atInf(x, f.add(a, b))
+		u2 := f.mulS(geluTanhArg(f, x), 2)
+		sp, sn := f.unary("stablehlo.logistic", u2), f.unary("stablehlo.logistic", f.neg(u2))
+		du := f.mulS(f.addS(f.mulS(f.mul(x, x), 3*k1), 1), k0)
+		return l.atInf(x, f.add(sp, f.mulS(f.mul(f.mul(x, sp), f.mul(sn, du)), 2)))
 	}
 	failf("%s is not defined for %s", k, x.dtype())
 	return value{}
+}
+
+// geluTanhArg is GELU's tanh argument u = sqrt(2/π)·(x + 0.044715·x³).
+func geluTanhArg(f *fn, x value) value {
+	return f.mulS(f.mul(x, f.addS(f.mulS(f.mul(x, x), 0.044715), 1)), math.Sqrt(2/math.Pi))
 }
 
 // atInf replaces y by the activation-derivative limits at ±Inf: 1 at +Inf, 0 at -Inf.
