@@ -81,9 +81,20 @@ def rope(x, pos):  # x (B,H,L,hd)
     return torch.cat([x1 * c - x2 * s, x2 * c + x1 * s], -1)
 
 
+try:  # PyTorch >= 2.3: keep decode steps off the cuDNN backend, which builds a new plan (ms)
+    # for every key length; flash / memory-efficient attention take any length as it comes.
+    from torch.nn.attention import sdpa_kernel, SDPBackend
+    DECODE_BACKENDS = [SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH]
+except ImportError:
+    sdpa_kernel = None
+
+
 def attend(q, k, v, pos):  # queries at positions pos..pos+L-1 over keys 0..pos+L-1
     if hasattr(F, "scaled_dot_product_attention"):
         if q.shape[2] == 1:
+            if sdpa_kernel is not None and q.is_cuda:
+                with sdpa_kernel(DECODE_BACKENDS):
+                    return F.scaled_dot_product_attention(q, k, v)
             return F.scaled_dot_product_attention(q, k, v)
         if pos == 0:
             return F.scaled_dot_product_attention(q, k, v, is_causal=True)
