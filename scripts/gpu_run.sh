@@ -4,7 +4,8 @@
 # LMXLAB_DEVICE=gpu), then lmxlab's training benchmark next to peer_torch_train.py (eager and
 # --compile), and prints a table. Logs go to $OUT (the device tool's output folder) or /tmp/gpu_out.
 #
-#   scripts/gpu_run.sh [phases...]   phases: xla mx models hf bench decode (default: all)
+#   scripts/gpu_run.sh [phases...]   phases: xla mx models hf bench decode, or tests = the first four
+#   at once (default: all, one after another)
 #   BENCH="gpt:fp32 llama:fp32" BENCH_SIZE="--d-model 768 ..." PEERS="eager compile" TEST_TIMEOUT=240 \
 #   BENCH_TIMEOUT=240 MX_RUN=regexp MODELS_RUN=regexp scripts/gpu_run.sh
 set -uo pipefail
@@ -37,13 +38,20 @@ run_tests() { # name binary args...
 	local pass fail
 	pass=$(grep -c -- '^--- PASS\|^    --- PASS' "$out/$name.log")
 	fail=$(grep -c -- '--- FAIL' "$out/$name.log")
-	summary+=("$(printf '%-8s rc=%-3s %4ds  %s passed, %s failed' "$name" "$rc" $((SECONDS - t0)) "$pass" "$fail")")
+	printf '%-8s rc=%-3s %4ds  %s passed, %s failed\n' "$name" "$rc" $((SECONDS - t0)) "$pass" "$fail" >"$out/$name.sum"
 	grep -- '--- FAIL' "$out/$name.log" | head -40
 	grep -m5 -B2 -A12 'panic:\|Error\|error' "$out/$name.log" | head -60
 }
 
 for p in $phases; do
 	case $p in
+	tests) # the four test phases at once (each process may take a fifth of the GPU's memory)
+		for t in xla mx models hf; do
+			LMXLAB_XLA_MEM_FRACTION=0.2 "$0" "$t" >"$out/phase_$t.txt" 2>&1 &
+		done
+		wait
+		cat "$out"/phase_*.txt | grep -- '--- FAIL\|panic:' | head -40
+		;;
 	xla) run_tests xla devbin/xla.test -test.v -test.run 'TestGPU' ; tail -5 "$out/xla.log" ;;
 	mx) run_tests mx devbin/mx.test -test.v ${MX_RUN:+-test.run "$MX_RUN"} ;;
 	models) run_tests models devbin/models.test -test.v ${MODELS_RUN:+-test.run "$MODELS_RUN"} ;;
@@ -84,4 +92,5 @@ for p in $phases; do
 done
 echo
 echo "==== summary ===="
+cat "$out"/*.sum 2>/dev/null
 printf '%s\n' "${summary[@]}"
