@@ -2,6 +2,7 @@ package mx
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -14,6 +15,7 @@ type Compiled struct {
 	mu     sync.Mutex
 	cache  map[string]*compiledEntry
 	traces int
+	donate []int // argument indices given up at every call (Donate)
 }
 
 type compiledEntry struct {
@@ -35,6 +37,36 @@ func Compile(f func(args ...*Array) []*Array) *Compiled {
 }
 
 // Traces is the number of times f has been traced (one per distinct signature seen).
+// Donate gives up the arguments at these indices at every call: the backend may write outputs
+// of the same shape and dtype into their buffers (on the gpu device XLA updates them in place, so
+// a training step needs no second copy of its parameters and optimizer state, and their
+// addresses stay put from step to step). After a call the donated arrays are unreadable; using
+// one panics. Call Donate before the first call. It returns c.
+func (c *Compiled) Donate(indices ...int) *Compiled {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.traces > 0 {
+		panic("mx.Compiled.Donate: call it before the first call")
+	}
+	for _, i := range indices {
+		if i < 0 {
+			panic(fmt.Sprintf("mx.Compiled.Donate: negative index %d", i))
+		}
+	}
+	c.donate = slices.Compact(slices.Sorted(slices.Values(append(c.donate, indices...))))
+	return c
+}
+
+// donated marks an array given up to a compiled call.
+type donated struct{}
+
+func (donated) Name() string { return "Donated" }
+
+func isDonated(a *Array) bool {
+	_, ok := a.op.(donated)
+	return ok && a.buf == nil
+}
+
 func (c *Compiled) Traces() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -62,6 +94,10 @@ func (c *Compiled) Call(args ...*Array) []*Array {
 	bufs, err := e.exe.Run(in)
 	if err != nil {
 		panic(fmt.Sprintf("mx.Compile: %v", err))
+	}
+	for _, i := range e.prog.Donated {
+		a := args[i]
+		a.buf, a.op, a.inputs = nil, donated{}, nil
 	}
 	outs := make([]*Array, len(bufs))
 	for i, b := range bufs {
@@ -114,6 +150,11 @@ func (c *Compiled) trace(args []*Array) *compiledEntry {
 		g.index[p] = g.add(prim.Node{Op: prim.Input{Index: i}, Shape: p.shape, DType: p.dtype})
 	}
 	g.prog.NumInputs = len(args)
+	for _, i := range c.donate {
+		if i < len(args) {
+			g.prog.Donated = append(g.prog.Donated, i)
+		}
+	}
 	e := &compiledEntry{dev: dev}
 	for _, o := range outs {
 		g.prog.Outputs = append(g.prog.Outputs, g.visit(o))

@@ -1,6 +1,7 @@
 package mx
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -102,4 +103,37 @@ func TestEvalDropsRecipes(t *testing.T) {
 	if a.inputs != nil || a.op != nil || !a.Realized() {
 		t.Fatal("an evaluated array keeps its recipe")
 	}
+}
+
+func TestCompileDonate(t *testing.T) {
+	step := func(a ...*Array) []*Array { // an update of (param, state) and a loss
+		p, s, x := a[0], a[1], a[2]
+		s2 := Add(MulScalar(s, 0.9), x)
+		return []*Array{Sum(Mul(p, x), nil, false), Sub(p, MulScalar(s2, 0.1)), s2}
+	}
+	rng := newRNG(61)
+	p0, s0, x := randn(rng, 4, 3), randn(rng, 4, 3), randn(rng, 4, 3)
+	want := Compile(step).Call(p0, s0, x)
+	c := Compile(step).Donate(0, 1)
+	p, s := MulScalar(p0, 1), MulScalar(s0, 1) // fresh arrays to give up
+	got := c.Call(p, s, x)
+	for i := range want {
+		assertClose(t, "donated call", got[i].Float64s(), want[i].Float64s(), 0, 0)
+	}
+	if prog := c.Program(p0, s0, x); !slices.Equal(prog.Donated, []int{0, 1}) || !strings.Contains(prog.String(), "donated [0 1]") {
+		t.Fatalf("program donates %v:\n%s", prog.Donated, prog)
+	}
+	mustPanic(t, func() { p.Float64s() }, "donated to a compiled call")
+	mustPanic(t, func() { Add(s, x).Float64s() }, "donated to a compiled call")
+	if !slices.Equal(x.Float64s(), x.Float64s()) { // the argument not donated stays readable
+		t.Fatal("x unreadable")
+	}
+	// Steps chained through donated outputs, as a training loop runs them.
+	p, s = got[1], got[2]
+	for range 3 {
+		out := c.Call(p, s, x)
+		p, s = out[1], out[2]
+	}
+	mustPanic(t, func() { c.Donate(2) }, "before the first call")
+	mustPanic(t, func() { Compile(step).Donate(-1) }, "negative index")
 }

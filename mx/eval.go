@@ -84,6 +84,8 @@ func (g *graphBuilder) visit(a *Array) int {
 		i = g.add(prim.Node{Op: prim.Input{Index: g.prog.NumInputs}, Shape: a.shape, DType: a.dtype})
 		g.prog.NumInputs++
 		g.leafBufs = append(g.leafBufs, a.buf)
+	case isDonated(a):
+		panic("mx: reading an array donated to a compiled call (mx.Compiled.Donate): its buffer now holds an output")
 	case isPlaceholder(a):
 		// Compile registers its own placeholders in index before visiting, so reaching one here
 		// means someone asked for a value in the middle of tracing.

@@ -47,6 +47,22 @@ func newStepper(t *Trainer, nState int) *stepper {
 		s.grad = mx.Compile(s.gradFn)
 		s.apply = mx.Compile(s.applyFn)
 		s.eval = mx.Compile(s.evalFn)
+		if t.Config.DonateBuffers {
+			// single: (all parameters, state, ...); apply: (trainable, state, accumulators, ...).
+			var give []int
+			for _, i := range s.idx {
+				give = append(give, i)
+			}
+			for k := range nState {
+				give = append(give, s.nAll+k)
+			}
+			s.single.Donate(give...)
+			give = give[:0]
+			for k := range len(s.idx) + nState {
+				give = append(give, k)
+			}
+			s.apply.Donate(give...)
+		}
 	}
 	return s
 }

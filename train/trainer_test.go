@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -468,5 +469,43 @@ func TestProgressBarAndStandardCallbacks(t *testing.T) {
 	cbs := StandardCallbacks(f) // a file is no terminal: a Logger
 	if _, ok := cbs[len(cbs)-1].(*Logger); !ok || IsTerminal(f) {
 		t.Fatalf("standard callbacks for a file: %T", cbs[len(cbs)-1])
+	}
+}
+
+// With DonateBuffers the updates give their parameter and state buffers to the compiled step:
+// the same losses and parameters, and the arrays held before an update become unreadable.
+func TestDonateBuffers(t *testing.T) {
+	for _, accum := range []int{1, 2} {
+		var runs [2][]float64
+		var params [2][][]float32
+		for i, donate := range []bool{false, true} {
+			cfg := testConfig()
+			cfg.MaxSteps = 4
+			cfg.GradAccumulationSteps = accum
+			cfg.DonateBuffers = donate
+			tr, m := newTestTrainer(2, cfg)
+			before := nn.Values(nn.Trainable(m))[0]
+			h, err := tr.Train(&synth{Seed: 2, B: 4, L: 6})
+			if err != nil {
+				t.Fatal(err)
+			}
+			runs[i], params[i] = losses(h), paramValues(m)
+			func() {
+				defer func() {
+					if r := recover(); (r != nil) != donate {
+						t.Errorf("accum %d donate %v: reading a parameter from before training: panic %v", accum, donate, r)
+					}
+				}()
+				before.Float32s()
+			}()
+		}
+		if !slices.Equal(runs[0], runs[1]) {
+			t.Fatalf("accum %d: losses %v with donation, %v without", accum, runs[1], runs[0])
+		}
+		for j := range params[0] {
+			if !slices.Equal(params[0][j], params[1][j]) {
+				t.Fatalf("accum %d: parameter %d differs with donation", accum, j)
+			}
+		}
 	}
 }

@@ -23,6 +23,11 @@ type Program struct {
 	Outputs []int
 	// NumInputs is the number of Input nodes (their Index runs from 0 to NumInputs-1).
 	NumInputs int
+	// Donated lists, in increasing order, the inputs whose buffers the caller gives up: a
+	// backend may write outputs of the same shape and dtype into them (XLA aliases each with
+	// one), so a training step updates its parameters and optimizer state in place. The caller
+	// must not read a donated buffer after the run.
+	Donated []int
 }
 
 // String prints the program one node a line, for debugging and error messages.
@@ -32,6 +37,9 @@ func (p *Program) String() string {
 		fmt.Fprintf(&b, "%%%d = %s%v %s %v %v\n", i, n.Op.Name(), opParams(n.Op), n.DType, n.Shape, n.Inputs)
 	}
 	fmt.Fprintf(&b, "return %v\n", p.Outputs)
+	if len(p.Donated) > 0 {
+		fmt.Fprintf(&b, "donated %v\n", p.Donated)
+	}
 	return b.String()
 }
 

@@ -256,6 +256,7 @@ type executable struct {
 	exe     *pjrt.LoadedExecutable
 	nInputs int
 	outType []tensorType
+	donated []int // Program.Donated
 }
 
 // Compile lowers p to StableHLO and compiles it with XLA, or returns the cached executable of a
@@ -283,7 +284,7 @@ func (b *Backend) Compile(p *prim.Program) (prim.Executable, error) {
 	if err != nil {
 		return nil, fmt.Errorf("xla: compiling a program of %d nodes: %w", len(p.Nodes), err)
 	}
-	e = &executable{b: b, exe: exe, nInputs: p.NumInputs}
+	e = &executable{b: b, exe: exe, nInputs: p.NumInputs, donated: p.Donated}
 	for _, o := range p.Outputs {
 		n := p.Nodes[o]
 		e.outType = append(e.outType, tt(n.DType, n.Shape...))
@@ -310,13 +311,27 @@ func (e *executable) Run(inputs []prim.Buffer) ([]prim.Buffer, error) {
 		}
 		in[i] = xb.b
 	}
-	outs, err := e.exe.Execute(in...).Done()
+	// A donated input whose buffer is also passed elsewhere (two arrays sharing one buffer) is
+	// not donated: XLA copies it instead of writing into it.
+	var donate []int
+	freed := 0
+	for _, i := range e.donated {
+		shared := false
+		for j, x := range in {
+			shared = shared || (j != i && x == in[i])
+		}
+		if !shared {
+			donate = append(donate, i)
+			freed += inputs[i].Bytes()
+		}
+	}
+	outs, err := e.exe.Execute(in...).Donate(donate...).Done()
 	runtime.KeepAlive(inputs)
 	if err != nil {
 		return nil, fmt.Errorf("xla: executing: %w", err)
 	}
 	res := make([]prim.Buffer, len(outs))
-	total := 0
+	total := -freed
 	for i, o := range outs {
 		nb := e.outType[i].size() * e.outType[i].dt.Size()
 		res[i] = &Buffer{b: o, bytes: nb}

@@ -59,6 +59,7 @@ func (l *lowerer) module() string {
 			args[in.Index] = value{fmt.Sprintf("%%arg%d", in.Index), tt(n.DType, n.Shape...)}
 		}
 	}
+	aliases := outputAliases(p, args)
 	for i, a := range args {
 		if a.name == "" {
 			failf("program input %d is not bound by any node", i)
@@ -67,6 +68,9 @@ func (l *lowerer) module() string {
 			sig.WriteString(", ")
 		}
 		sig.WriteString(a.name + ": " + a.t.String())
+		if k, ok := aliases[i]; ok {
+			fmt.Fprintf(&sig, " {tf.aliasing_output = %d : i32}", k)
+		}
 	}
 	for i := range p.Nodes {
 		n := &p.Nodes[i]
@@ -104,6 +108,30 @@ func (l *lowerer) module() string {
 	b.WriteString(l.f.b.String())
 	b.WriteString("  }\n}\n")
 	return b.String()
+}
+
+// outputAliases pairs each donated input with the first output not yet paired that has its
+// shape and dtype (XLA then writes that output into the input's buffer). Inputs with no such
+// output stay unpaired: their buffers are only freed early.
+func outputAliases(p *prim.Program, args []value) map[int]int {
+	if len(p.Donated) == 0 {
+		return nil
+	}
+	used := make([]bool, len(p.Outputs))
+	aliases := map[int]int{}
+	for _, i := range p.Donated {
+		if i < 0 || i >= len(args) {
+			failf("donated input %d of %d", i, len(args))
+		}
+		for k, o := range p.Outputs {
+			n := p.Nodes[o]
+			if !used[k] && args[i].name != "" && args[i].t.equal(tt(n.DType, n.Shape...)) {
+				used[k], aliases[i] = true, k
+				break
+			}
+		}
+	}
+	return aliases
 }
 
 // in returns the lowered value of the node's k-th input.

@@ -180,3 +180,20 @@ func TestFindPluginFromEnv(t *testing.T) {
 		t.Fatalf("FindPlugin with a missing file: %v", err)
 	}
 }
+
+// Donated inputs are aliased with the first unpaired output of their type.
+func TestLowerDonatedAliases(t *testing.T) {
+	f := func(a ...*mx.Array) []*mx.Array {
+		return []*mx.Array{mx.Sum(a[0], nil, false), mx.Add(a[0], a[1]), mx.Mul(a[1], a[1]), mx.Reshape(a[2], 6)}
+	}
+	args := []*mx.Array{mx.Zeros([]int{2, 3}, mx.Float32), mx.Zeros([]int{2, 3}, mx.Float32), mx.Zeros([]int{3, 2}, mx.Float32)}
+	p := mx.Compile(f).Donate(0, 1, 2).Program(args...)
+	text, err := xla.Lower(p, xla.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := xla.Verify(text); err != nil {
+		t.Fatalf("Verify: %v\n%s", err, text)
+	}
+	wantOps(t, text, "%arg0: tensor<2x3xf32> {tf.aliasing_output = 1 : i32}", "%arg1: tensor<2x3xf32> {tf.aliasing_output = 2 : i32}", "%arg2: tensor<3x2xf32>)")
+}

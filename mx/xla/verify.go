@@ -102,7 +102,14 @@ func Verify(text string) error {
 					if len(nt) != 2 {
 						return fmt.Errorf("line %d: malformed argument %q", ln, a)
 					}
-					types[nt[0]] = nt[1]
+					t := nt[1]
+					if j := strings.Index(t, " {"); j >= 0 { // argument attributes (aliasing)
+						if !strings.HasSuffix(t, "}") {
+							return fmt.Errorf("line %d: malformed argument attributes %q", ln, a)
+						}
+						t = t[:j]
+					}
+					types[nt[0]] = t
 				}
 			}
 			results = splitTypes(m[2])
