@@ -35,10 +35,10 @@ type Config struct {
 	// optimizer state (mx.Compiled.Donate): the gpu device updates them in place, with no second
 	// copy and at addresses that stay put. The arrays held before an update become unreadable,
 	// so keep none of them across steps (checkpoints and callbacks see the current ones).
-	DonateBuffers bool `json:"donate_buffers"`
-	Seed                  int64   `json:"seed"`          // per-update random keys (dropout), recorded in checkpoints
-	TimeBudgetS           float64 `json:"time_budget_s"` // wall-clock seconds; 0: none
-	FlopBudget            float64 `json:"flop_budget"`   // training FLOPs; 0: none
+	DonateBuffers bool    `json:"donate_buffers"`
+	Seed          int64   `json:"seed"`          // per-update random keys (dropout), recorded in checkpoints
+	TimeBudgetS   float64 `json:"time_budget_s"` // wall-clock seconds; 0: none
+	FlopBudget    float64 `json:"flop_budget"`   // training FLOPs; 0: none
 }
 
 // DefaultConfig returns the defaults of the original TrainConfig (seq_len 128, eval_batches 10).
