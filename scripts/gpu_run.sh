@@ -47,7 +47,7 @@ for p in $phases; do
 	case $p in
 	tests) # the four test phases at once (each process may take a fifth of the GPU's memory)
 		for t in xla mx models hf; do
-			LMXLAB_XLA_MEM_FRACTION=0.2 "$0" "$t" >"$out/phase_$t.txt" 2>&1 &
+			GPU_RUN_NESTED=1 LMXLAB_XLA_MEM_FRACTION=0.2 "$0" "$t" >"$out/phase_$t.txt" 2>&1 &
 		done
 		wait
 		cat "$out"/phase_*.txt | grep -- '--- FAIL\|panic:' | head -40
@@ -63,8 +63,18 @@ for p in $phases; do
 			arch=${spec%%:*} dt=${spec##*:}
 			extra=""
 			[ "$arch" = llama ] && extra="--n-kv-heads 4"
-			LMXLAB_DEVICE=gpu timeout ${BENCH_TIMEOUT:-240} devbin/lmxlab bench "$arch" --mode train --device gpu --dtype "$dt" $size $extra --steps 10 --warmup 3 --json >"$out/bench_${arch}_$dt.json" 2>"$out/bench_${arch}_$dt.err"
-			rows+=("$(printf '%-6s %-5s %-14s ' "$arch" "$dt" lmxlab-xla)$(python3 -c "import json,sys; d=json.loads(open(sys.argv[1]).read().strip().splitlines()[-1]); print('%10.0f tok/s %8.1f ms/step  first step %.1fs' % (d['tokens_per_s'], d['ms_per_step'], d['first_step_s']))" "$out/bench_${arch}_$dt.json" 2>/dev/null || tail -c 300 "$out/bench_${arch}_$dt.err")")
+			# VARIANTS: lmxlab runs with extra environment, e.g. "default LMXLAB_DONATE=0
+			# LMXLAB_XLA_COMMAND_BUFFERS=0,LMXLAB_DONATE=0" (commas separate assignments).
+			for var in ${VARIANTS:-default}; do
+				tag=${arch}_${dt}
+				envs=()
+				if [ "$var" != default ]; then
+					IFS=, read -ra envs <<<"$var"
+					tag=${tag}_$(printf '%s' "$var" | tr -c 'A-Za-z0-9_' '_')
+				fi
+				env "${envs[@]}" LMXLAB_DEVICE=gpu timeout ${BENCH_TIMEOUT:-240} devbin/lmxlab bench "$arch" --mode train --device gpu --dtype "$dt" $size $extra --steps 10 --warmup 3 --json >"$out/bench_$tag.json" 2>"$out/bench_$tag.err"
+				rows+=("$(printf '%-6s %-5s %-14s ' "$arch" "$dt" lmxlab-xla)$(python3 -c "import json,sys; d=json.loads(open(sys.argv[1]).read().strip().splitlines()[-1]); print('%10.0f tok/s %8.1f ms/step  first step %.1fs' % (d['tokens_per_s'], d['ms_per_step'], d['first_step_s']))" "$out/bench_$tag.json" 2>/dev/null || tail -c 300 "$out/bench_$tag.err")  $([ "$var" != default ] && echo "[$var]")")
+			done
 			for mode in ${PEERS-eager compile}; do
 				flag=""
 				[ $mode = compile ] && flag="--compile"
@@ -94,3 +104,7 @@ echo
 echo "==== summary ===="
 cat "$out"/*.sum 2>/dev/null
 printf '%s\n' "${summary[@]}"
+# The device tool returns at most 8 files: bundle the logs into one.
+if [ -n "${OUT:-}" ] && [ -z "${GPU_RUN_NESTED:-}" ]; then
+	(cd "$out" && ls | grep -v '^logs.tgz$' | tar czf logs.tgz --remove-files -T -)
+fi
