@@ -1,9 +1,8 @@
 package core
 
 import (
-	"fmt"
+	"github.com/lmxlab/lmxlab/internal/testenv"
 	"math"
-	"strings"
 	"testing"
 
 	"github.com/lmxlab/lmxlab/mx"
@@ -180,19 +179,5 @@ func TestCacheModesRejectTheOtherWrite(t *testing.T) {
 	mustPanicWith(t, func() { c.(ArrayCache).WithArrays([]*mx.Array{k, k}) }, "WithArrays", "[1 2 8 4]")
 }
 
-func mustPanicWith(t *testing.T, f func(), fragments ...string) {
-	t.Helper()
-	defer func() {
-		t.Helper()
-		r := recover()
-		if r == nil {
-			t.Fatalf("no panic; want one mentioning %q", fragments)
-		}
-		for _, fr := range fragments {
-			if !strings.Contains(fmt.Sprint(r), fr) {
-				t.Fatalf("panic %v does not mention %q", r, fr)
-			}
-		}
-	}()
-	f()
-}
+// mustPanicWith checks that f panics with a message naming every fragment.
+var mustPanicWith = testenv.MustPanic

@@ -1,11 +1,10 @@
 package mx
 
 import (
-	"fmt"
+	"github.com/lmxlab/lmxlab/internal/testenv"
 	"math"
 	"math/rand/v2"
 	"slices"
-	"strings"
 	"testing"
 )
 
@@ -107,24 +106,8 @@ func checkGrad(t *testing.T, what string, f func(args ...*Array) *Array, args ..
 	}
 }
 
-// mustPanic runs f and checks it panics with a message containing every fragment.
-func mustPanic(t *testing.T, f func(), fragments ...string) {
-	t.Helper()
-	defer func() {
-		t.Helper()
-		r := recover()
-		if r == nil {
-			t.Fatalf("no panic; want one mentioning %q", fragments)
-		}
-		msg := fmt.Sprint(r)
-		for _, fr := range fragments {
-			if !strings.Contains(msg, fr) {
-				t.Fatalf("panic %q does not mention %q", msg, fr)
-			}
-		}
-	}()
-	f()
-}
+// mustPanic checks that f panics with a message naming every fragment.
+var mustPanic = testenv.MustPanic
 
 // refBroadcast reads x (shape xs, row-major) at the multi-index idx of a broadcast output.
 func refIndex(xs []int, idx []int) int {

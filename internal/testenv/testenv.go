@@ -1,11 +1,14 @@
-// Package testenv locates the shared test fixtures: $LMXLAB_SHARED, else the folder "shared"
-// beside the repository root. Tests that need a shared file fail with a clear message when it is
-// missing; they never skip.
+// Package testenv holds what the packages' tests share: SharedDir locates the shared test
+// fixtures ($LMXLAB_SHARED, else the folder "shared" beside the repository root; a test that needs
+// a shared file fails with a clear message when it is missing, never skips), and MustPanic checks
+// panic messages.
 package testenv
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -48,4 +51,23 @@ func SharedFile(t testing.TB, parts ...string) string {
 		t.Fatalf("shared file %s is missing (set LMXLAB_SHARED to the shared folder): %v", p, err)
 	}
 	return p
+}
+
+// MustPanic runs f and fails the test unless it panics with a message containing every fragment.
+func MustPanic(t testing.TB, f func(), fragments ...string) {
+	t.Helper()
+	defer func() {
+		t.Helper()
+		r := recover()
+		if r == nil {
+			t.Fatalf("no panic; want one mentioning %q", fragments)
+		}
+		msg := fmt.Sprint(r)
+		for _, fr := range fragments {
+			if !strings.Contains(msg, fr) {
+				t.Fatalf("panic %q does not mention %q", msg, fr)
+			}
+		}
+	}()
+	f()
 }

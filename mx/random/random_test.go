@@ -2,8 +2,8 @@ package random
 
 import (
 	"fmt"
+	"github.com/lmxlab/lmxlab/internal/testenv"
 	"math"
-	"strings"
 	"testing"
 
 	"github.com/lmxlab/lmxlab/mx"
@@ -43,23 +43,8 @@ func checkMoments(t *testing.T, what string, v []float64, mean, variance float64
 	}
 }
 
-func mustPanic(t *testing.T, f func(), fragments ...string) {
-	t.Helper()
-	defer func() {
-		t.Helper()
-		r := recover()
-		if r == nil {
-			t.Fatalf("no panic; want one mentioning %q", fragments)
-		}
-		msg := fmt.Sprint(r)
-		for _, fr := range fragments {
-			if !strings.Contains(msg, fr) {
-				t.Fatalf("panic %q does not mention %q", msg, fr)
-			}
-		}
-	}()
-	f()
-}
+// mustPanic checks that f panics with a message naming every fragment.
+var mustPanic = testenv.MustPanic
 
 func equalU32(a, b []uint32) bool {
 	if len(a) != len(b) {
