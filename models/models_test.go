@@ -171,7 +171,12 @@ func variants() map[string]ModelConfig {
 	return out
 }
 
-func TestCachedDecodingEqualsRecomputation(t *testing.T) {
+// checkSpanDecoding decodes 11 tokens of every variant in spans (a 5-token prefill, single
+// tokens, a 2-token chunk) through the cache newCache makes, each span with decode, and compares
+// the logits with the full forward pass; after, if set, then checks the cache.
+func checkSpanDecoding(t *testing.T, what string, newCache func(m *LanguageModel) (*Cache, error),
+	decode func(m *LanguageModel, span *mx.Array, start int, c *Cache) *mx.Array, after func(t *testing.T, name string, c *Cache)) {
+	t.Helper()
 	for name, cfg := range variants() {
 		t.Run(name, func(t *testing.T) {
 			m, err := New(cfg, random.Key(3))
@@ -180,23 +185,38 @@ func TestCachedDecodingEqualsRecomputation(t *testing.T) {
 			}
 			ids := tokens(2, 11, cfg.VocabSize, 4)
 			full := m.Forward(ids, ForwardOptions{}).Float32s()
-			cache := m.NewCache(2, 16)
-			// A 5-token prefill, then one token at a time, then a 2-token chunk.
+			cache, err := newCache(m)
+			if err != nil {
+				t.Fatal(err)
+			}
 			var parts []*mx.Array
 			for _, span := range [][2]int{{0, 5}, {5, 6}, {6, 7}, {7, 9}, {9, 10}, {10, 11}} {
-				parts = append(parts, m.Forward(mx.SliceAxis(ids, 1, span[0], span[1]), ForwardOptions{Cache: cache}))
+				parts = append(parts, decode(m, mx.SliceAxis(ids, 1, span[0], span[1]), span[0], cache))
 			}
 			got := mx.Concatenate(parts, 1).Float32s()
 			for i := range full {
 				if math.Abs(float64(got[i]-full[i])) > 1e-4 {
-					t.Fatalf("logit %d: cached %v, full %v", i, got[i], full[i])
+					t.Fatalf("logit %d: %s %v, full %v", i, what, got[i], full[i])
 				}
 			}
-			if cache.Len() != 11 && name != "none_layers" {
-				t.Fatalf("cache length %d", cache.Len())
+			if after != nil {
+				after(t, name, cache)
 			}
 		})
 	}
+}
+
+func TestCachedDecodingEqualsRecomputation(t *testing.T) {
+	checkSpanDecoding(t, "cached",
+		func(m *LanguageModel) (*Cache, error) { return m.NewCache(2, 16), nil },
+		func(m *LanguageModel, span *mx.Array, _ int, c *Cache) *mx.Array {
+			return m.Forward(span, ForwardOptions{Cache: c})
+		},
+		func(t *testing.T, name string, c *Cache) {
+			if c.Len() != 11 && name != "none_layers" {
+				t.Fatalf("cache length %d", c.Len())
+			}
+		})
 }
 
 func TestCausality(t *testing.T) {
@@ -283,38 +303,19 @@ func TestNewRealizesParametersBuildDoesNot(t *testing.T) {
 // TestStaticDecodingEqualsRecomputation decodes with static caches and run-time positions (the
 // path a compiled decode step takes) and compares with the full forward pass.
 func TestStaticDecodingEqualsRecomputation(t *testing.T) {
-	for name, cfg := range variants() {
-		t.Run(name, func(t *testing.T) {
-			m, err := New(cfg, random.Key(3))
-			if err != nil {
-				t.Fatal(err)
-			}
-			ids := tokens(2, 11, cfg.VocabSize, 4)
-			full := m.Forward(ids, ForwardOptions{}).Float32s()
-			cache, err := m.NewStaticCache(2, 16)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var parts []*mx.Array
-			for _, span := range [][2]int{{0, 5}, {5, 6}, {6, 7}, {7, 9}, {9, 10}, {10, 11}} {
-				pos := mx.Scalar(float64(span[0]), mx.Int32)
-				logits := m.Forward(mx.SliceAxis(ids, 1, span[0], span[1]), ForwardOptions{Cache: cache, Position: pos})
-				mx.Eval(append([]*mx.Array{logits}, cache.Arrays()...)...)
-				parts = append(parts, logits)
-			}
-			got := mx.Concatenate(parts, 1).Float32s()
-			for i := range full {
-				if math.Abs(float64(got[i]-full[i])) > 1e-4 {
-					t.Fatalf("logit %d: static %v, full %v", i, got[i], full[i])
-				}
-			}
+	checkSpanDecoding(t, "static",
+		func(m *LanguageModel) (*Cache, error) { return m.NewStaticCache(2, 16) },
+		func(m *LanguageModel, span *mx.Array, start int, c *Cache) *mx.Array {
+			logits := m.Forward(span, ForwardOptions{Cache: c, Position: mx.Scalar(float64(start), mx.Int32)})
+			mx.Eval(append([]*mx.Array{logits}, c.Arrays()...)...)
+			return logits
+		},
+		func(t *testing.T, _ string, c *Cache) {
 			// WithArrays keeps the layout: a copy around the same arrays decodes the same.
-			cp := cache.WithArrays(cache.Arrays())
-			if len(cp.Arrays()) != len(cache.Arrays()) {
-				t.Fatalf("WithArrays: %d arrays, want %d", len(cp.Arrays()), len(cache.Arrays()))
+			if cp := c.WithArrays(c.Arrays()); len(cp.Arrays()) != len(c.Arrays()) {
+				t.Fatalf("WithArrays: %d arrays, want %d", len(cp.Arrays()), len(c.Arrays()))
 			}
 		})
-	}
 }
 
 func TestStaticCacheDTypeFollowsTheComputeDType(t *testing.T) {
