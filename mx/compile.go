@@ -3,7 +3,7 @@ package mx
 import (
 	"fmt"
 	"slices"
-	"strings"
+	"strconv"
 	"sync"
 
 	"github.com/lmxlab/lmxlab/mx/prim"
@@ -107,11 +107,22 @@ func (c *Compiled) Call(args ...*Array) []*Array {
 }
 
 func signature(args []*Array) string {
-	var b strings.Builder
+	// Called on every call with hundreds of arguments (a training step's parameters): no fmt.
+	b := make([]byte, 0, 16*len(args))
 	for _, a := range args {
-		fmt.Fprintf(&b, "%s%v@%s;", a.dtype, a.shape, a.dev.Name())
+		b = append(b, a.dtype.String()...)
+		b = append(b, '[')
+		for k, d := range a.shape {
+			if k > 0 {
+				b = append(b, ' ')
+			}
+			b = strconv.AppendInt(b, int64(d), 10)
+		}
+		b = append(b, "]@"...)
+		b = append(b, a.dev.Name()...)
+		b = append(b, ';')
 	}
-	return b.String()
+	return string(b)
 }
 
 func (c *Compiled) entry(args []*Array) *compiledEntry {

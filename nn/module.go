@@ -20,6 +20,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/lmxlab/lmxlab/mx"
@@ -53,32 +54,19 @@ func walk(v reflect.Value, prefix string, seen map[uintptr]bool, fn func(name st
 			walk(v.Elem(), prefix, seen, fn)
 		}
 	case reflect.Struct:
-		t := v.Type()
-		for i := 0; i < t.NumField(); i++ {
-			f := t.Field(i)
-			if !f.IsExported() {
-				continue
-			}
-			tag := f.Tag.Get("nn")
-			if tag == "-" {
-				continue
-			}
-			fv := v.Field(i)
-			if f.Anonymous && tag == "" {
+		for _, f := range structFields(v.Type()) {
+			fv := v.Field(f.index)
+			if f.embedded {
 				walk(fv, prefix, seen, fn)
 				continue
 			}
-			name := tag
-			if name == "" {
-				name = SnakeCase(f.Name)
-			}
-			if f.Type == arrayType {
+			if f.array {
 				if !fv.IsNil() {
-					fn(prefix+name, fv)
+					fn(prefix+f.name, fv)
 				}
 				continue
 			}
-			walk(fv, prefix+name+".", seen, fn)
+			walk(fv, prefix+f.name+".", seen, fn)
 		}
 	case reflect.Slice, reflect.Array:
 		for i := 0; i < v.Len(); i++ {
@@ -93,6 +81,40 @@ func walk(v reflect.Value, prefix string, seen map[uintptr]bool, fn func(name st
 			walk(e, name+".", seen, fn)
 		}
 	}
+}
+
+// field is what walk needs of a struct field: its index, its parameter-path name, and whether it
+// is an embedded struct walked in place or an *mx.Array.
+type field struct {
+	index           int
+	name            string
+	embedded, array bool
+}
+
+// fieldCache maps a struct type to its walked fields (exported, not tagged nn:"-"), so the
+// reflection and snake-casing happen once per type rather than once per walk (a training step
+// walks its model several times).
+var fieldCache sync.Map
+
+func structFields(t reflect.Type) []field {
+	if fs, ok := fieldCache.Load(t); ok {
+		return fs.([]field)
+	}
+	var fs []field
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := f.Tag.Get("nn")
+		if !f.IsExported() || tag == "-" {
+			continue
+		}
+		name := tag
+		if name == "" {
+			name = SnakeCase(f.Name)
+		}
+		fs = append(fs, field{index: i, name: name, embedded: f.Anonymous && tag == "", array: f.Type == arrayType})
+	}
+	fieldCache.Store(t, fs)
+	return fs
 }
 
 // visit walks the parameters of the module m (a pointer to a struct).

@@ -67,6 +67,7 @@ type Trainer struct {
 	tokens        int64
 	elapsedBefore float64
 	clock         time.Time
+	numParams     int // of the model, for FLOP budgets (flopsPerToken)
 	bestVal       float64
 	haveBest      bool
 	optState      []*mx.Array
@@ -89,7 +90,7 @@ func (t *Trainer) BestValLoss() (float64, bool) { return t.bestVal, t.haveBest }
 // Reset forgets the compiled step and the optimizer state (the model is left alone), for when
 // the model's parameters or trainable set change between runs.
 func (t *Trainer) Reset() {
-	t.st, t.optState = nil, nil
+	t.st, t.optState, t.numParams = nil, nil, 0
 }
 
 // init builds whatever is missing: optimizer, schedule, optimizer state, stepper.
@@ -137,7 +138,10 @@ func (t *Trainer) flopsPerToken() float64 {
 	if t.FlopsPerToken > 0 {
 		return t.FlopsPerToken
 	}
-	return 6 * float64(nn.NumParams(t.Model))
+	if t.numParams == 0 { // counted once: Reset clears it
+		t.numParams = nn.NumParams(t.Model)
+	}
+	return 6 * float64(t.numParams)
 }
 
 func (t *Trainer) elapsed() float64 {
