@@ -315,14 +315,16 @@ func (e *executable) Run(inputs []prim.Buffer) ([]prim.Buffer, error) {
 	// not donated: XLA copies it instead of writing into it.
 	var donate []int
 	freed := 0
-	for _, i := range e.donated {
-		shared := false
-		for j, x := range in {
-			shared = shared || (j != i && x == in[i])
+	if len(e.donated) > 0 {
+		uses := make(map[*pjrt.Buffer]int, len(in))
+		for _, x := range in {
+			uses[x]++
 		}
-		if !shared {
-			donate = append(donate, i)
-			freed += inputs[i].Bytes()
+		for _, i := range e.donated {
+			if uses[in[i]] == 1 {
+				donate = append(donate, i)
+				freed += inputs[i].Bytes()
+			}
 		}
 	}
 	outs, err := e.exe.Execute(in...).Donate(donate...).Done()
