@@ -21,6 +21,9 @@ type Options struct {
 	// CuDNNAttention lowers attention on half-precision operands to cuDNN's fused
 	// flash-attention calls where the pattern allows (see lower_cudnn.go); GPU only.
 	CuDNNAttention bool
+	// CuDNNLayoutBTNH gives the cuDNN calls' (B, H, L, D) operands and results the (B, L, H, D)
+	// memory layout of the projections (LMXLAB_XLA_CUDNN_LAYOUT=btnh; not yet measured).
+	CuDNNLayoutBTNH bool
 }
 
 // Lower writes p as a StableHLO module in MLIR's text form.

@@ -2,6 +2,7 @@ package xla
 
 import (
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -129,14 +130,18 @@ func mlirString(s string) string {
 	return `"` + strings.ReplaceAll(s, `"`, `\22`) + `"`
 }
 
-// customCall emits a stablehlo.custom_call with row-major layouts for every operand and result.
-func (f *fn) customCall(target, backendConfig string, operands []value, results ...tensorType) []value {
-	layouts := func(ts []tensorType) string {
+// customCall emits a stablehlo.custom_call. layout gives the minor-to-major layout of operand i
+// (results follow the operands: index len(operands)+j), nil for row-major.
+func (f *fn) customCall(target, backendConfig string, operands []value, layout func(i int) []int, results ...tensorType) []value {
+	layouts := func(ts []tensorType, base int) string {
 		parts := make([]string, len(ts))
 		for i, t := range ts {
-			dims := make([]int, t.rank())
-			for j := range dims {
-				dims[j] = t.rank() - 1 - j
+			dims := layout(base + i)
+			if dims == nil {
+				dims = make([]int, t.rank())
+				for j := range dims {
+					dims[j] = t.rank() - 1 - j
+				}
 			}
 			parts[i] = "dense<" + intList(dims) + "> : tensor<" + strconv.Itoa(t.rank()) + "xindex>"
 			if t.rank() == 1 {
@@ -151,8 +156,23 @@ func (f *fn) customCall(target, backendConfig string, operands []value, results 
 	}
 	attrs := "api_version = 2 : i32, backend_config = " + mlirString(backendConfig) +
 		", call_target_name = " + mlirString(target) +
-		", operand_layouts = " + layouts(opTypes) + ", result_layouts = " + layouts(results)
+		", operand_layouts = " + layouts(opTypes, 0) + ", result_layouts = " + layouts(results, len(operands))
 	return f.emit("stablehlo.custom_call", operands, nil, attrs, results...)
+}
+
+// btnh is the minor-to-major layout that stores a (B, H, L, D) tensor as (B, L, H, D): the
+// layout of the projections' output, so XLA needs no transposes around the calls.
+var btnh = []int{3, 1, 2, 0}
+
+// fmhaLayout is the layout function of a cuDNN attention call whose operands and results
+// listed in seq (their indices) are (B, H, L, D) tensors, when LMXLAB_XLA_CUDNN_LAYOUT=btnh.
+func (l *lowerer) fmhaLayout(seq ...int) func(int) []int {
+	return func(i int) []int {
+		if l.opts.CuDNNLayoutBTNH && slices.Contains(seq, i) {
+			return btnh
+		}
+		return nil
+	}
 }
 
 // cudnnForward runs cuDNN attention on q, k, v; with stats it also returns the float32 row
@@ -164,7 +184,8 @@ func (l *lowerer) cudnnForward(scale float64, mask prim.AttentionMask, q, k, v v
 		res = append(res, tt(prim.Float32, b, h, t))
 	}
 	res = append(res, tt(prim.Uint8, 0))
-	out := l.f.customCall("__cudnn$fmhaSoftmax", fmhaBackendConfig(scale, mask, q, false), []value{q, k, v}, res...)
+	// Operands q, k, v (0-2), results: the output (3), then stats and workspace.
+	out := l.f.customCall("__cudnn$fmhaSoftmax", fmhaBackendConfig(scale, mask, q, false), []value{q, k, v}, l.fmhaLayout(0, 1, 2, 3), res...)
 	if stats {
 		return out[0], out[1]
 	}
@@ -208,8 +229,9 @@ func (l *lowerer) cudnnAttentionGrad(op prim.ScaledDotProductAttentionGrad, n *p
 		o, lse = l.cudnnForward(op.Scale, op.Mask, q, k, v, true)
 	}
 	dout := f.convert(f.reshape(cot, b, h, t, d), q.dtype())
+	// Operands q, k, v, stats, dO, O (0-5); results dq, dk, dv (6-8), workspace.
 	out := f.customCall("__cudnn$fmhaSoftmaxBackward", fmhaBackendConfig(op.Scale, op.Mask, q, true),
-		[]value{q, k, v, lse, dout, o}, q.t, k.t, v.t, tt(prim.Uint8, 0))
+		[]value{q, k, v, lse, dout, o}, l.fmhaLayout(0, 1, 2, 4, 5, 6, 7, 8), q.t, k.t, v.t, tt(prim.Uint8, 0))
 	ct := n.DType
 	parts := make([]value, 3)
 	for i := range parts {

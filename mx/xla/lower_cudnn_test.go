@@ -12,6 +12,11 @@ import (
 // cuDNN calls enabled.
 func lowerCuDNN(t *testing.T, o mx.AttentionOptions, lq int) string {
 	t.Helper()
+	return lowerCuDNNWith(t, o, lq, xla.Options{CuDNNAttention: true})
+}
+
+func lowerCuDNNWith(t *testing.T, o mx.AttentionOptions, lq int, opts xla.Options) string {
+	t.Helper()
 	f := func(a ...*mx.Array) []*mx.Array {
 		h := func(x *mx.Array) *mx.Array { return mx.AsType(x, mx.BFloat16) }
 		loss := func(b ...*mx.Array) *mx.Array {
@@ -22,7 +27,7 @@ func lowerCuDNN(t *testing.T, o mx.AttentionOptions, lq int) string {
 	}
 	args := []*mx.Array{mx.Zeros([]int{2, 4, lq, 64}, mx.Float32), mx.Zeros([]int{2, 2, 16, 64}, mx.Float32), mx.Zeros([]int{2, 2, 16, 64}, mx.Float32)}
 	p := mx.Compile(f).Program(args...)
-	text, err := xla.Lower(p, xla.Options{CuDNNAttention: true})
+	text, err := xla.Lower(p, opts)
 	if err != nil {
 		t.Fatalf("Lower: %v", err)
 	}
@@ -56,4 +61,13 @@ func TestLowerCuDNNAttention(t *testing.T) {
 	if strings.Contains(lowerCuDNN(t, mx.AttentionOptions{Causal: true}, 8), "custom_call") {
 		t.Errorf("attention with Lq != Lk lowered to cuDNN")
 	}
+}
+
+// With CuDNNLayoutBTNH the calls' (B, H, L, D) operands and results are laid out as (B, L, H, D).
+func TestLowerCuDNNLayoutBTNH(t *testing.T) {
+	text := lowerCuDNNWith(t, mx.AttentionOptions{Causal: true}, 16, xla.Options{CuDNNAttention: true, CuDNNLayoutBTNH: true})
+	b, r3, r1 := "dense<[3, 1, 2, 0]> : tensor<4xindex>", "dense<[2, 1, 0]> : tensor<3xindex>", "dense<0> : tensor<1xindex>"
+	wantOps(t, text,
+		"operand_layouts = ["+b+", "+b+", "+b+"], result_layouts = ["+b+", "+r3+", "+r1+"]",
+		"operand_layouts = ["+b+", "+b+", "+b+", "+r3+", "+b+", "+b+"], result_layouts = ["+b+", "+b+", "+b+", "+r1+"]")
 }
