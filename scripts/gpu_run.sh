@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Runs on the GPU device machine, from the repository root, after scripts/gpu_build.sh filled
-# devbin/ here: the GPU tests (mx/xla's GPU-vs-CPU checks, then the mx and models suites with
-# LMXLAB_DEVICE=gpu), then lmxlab's training benchmark next to peer_torch_train.py (eager and
-# --compile), and prints a table. Logs go to $OUT (the device tool's output folder) or /tmp/gpu_out.
+# devbin/ here: the GPU tests (mx/xla's GPU-vs-CPU checks, the mx and models suites with
+# LMXLAB_DEVICE=gpu, the Hugging Face fixtures), lmxlab's training benchmark next to
+# peer_torch_train.py (eager and --compile), decoding next to peer_torch_generate.py, per-kernel
+# profiles, and prints a table. Logs go to $OUT (the device tool's output folder) or /tmp/gpu_out.
 #
-#   scripts/gpu_run.sh [phases...]   phases: xla mx models hf bench decode, or tests = the first four
+#   scripts/gpu_run.sh [phases...]   phases: xla mx models hf bench decode profile, or tests = the first four
 #   at once (default: all, one after another)
 #   BENCH="gpt:fp32 llama:fp32" BENCH_SIZE="--d-model 768 ..." PEERS="eager compile" TEST_TIMEOUT=240 \
-#   BENCH_TIMEOUT=240 MX_RUN=regexp MODELS_RUN=regexp scripts/gpu_run.sh
+#   BENCH_TIMEOUT=240 MX_RUN=regexp MODELS_RUN=regexp VARIANTS="default LMXLAB_DONATE=0" \
+#   DECODE_BATCH="1 16" PROFILE="gpt llama" scripts/gpu_run.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out="${OUT:-/tmp/gpu_out}"
@@ -84,6 +86,18 @@ for p in $phases; do
 			done
 		done
 		summary+=("" "bench (${size}):" "${rows[@]}")
+		;;
+	profile)
+		# Per-kernel GPU times of the bf16 training steps (scripts/gpu_profile.py), 4 steps each.
+		size=${BENCH_SIZE:---d-model 768 --n-layers 12 --n-heads 12 --vocab-size 50304 --seq-len 1024 --batch-size 16}
+		for arch in ${PROFILE:-gpt llama}; do
+			extra=""
+			[ "$arch" = llama ] && extra="--n-kv-heads 4"
+			LMXLAB_DEVICE=gpu LMXLAB_XLA_MEM_FRACTION=0.7 timeout ${BENCH_TIMEOUT:-240} python3 devbin/gpu_profile.py devbin/liblmxlab.so \
+				"bench $arch --mode train --device gpu --dtype bf16 $size $extra --steps 3 --warmup 1 --json" \
+				--trace "$out/trace_$arch.json" >"$out/profile_$arch.txt" 2>&1
+			summary+=("" "profile $arch (4 steps; whole table in profile_$arch.txt):" "$(grep -E '^kernels|^  [a-z]' "$out/profile_$arch.txt" || tail -c 300 "$out/profile_$arch.txt")")
+		done
 		;;
 	decode)
 		# KV-cached greedy decoding of the GPT-2-small-shaped model (sinusoidal positions, as
