@@ -54,6 +54,7 @@ type Decoder struct {
 	// Bound while the step is traced: the layout of the inputs.
 	nParams, nCache int
 	tiedHead        bool
+	donating        bool // the step donates the cache arrays (set before its first call)
 }
 
 // NewDecoder makes the compiled decoder of m with sampler s.
@@ -215,6 +216,20 @@ func (c *compiledLoop) step() []int {
 	args = append(args, caches...)
 	if c.seen != nil {
 		args = append(args, c.seen)
+	}
+	if before := d.step.Traces(); before == 0 && !d.donating {
+		// The caches (the step's largest inputs) are replaced by its outputs: donated, the
+		// gpu device writes the new position in place instead of copying every cache.
+		first := len(args) - len(caches)
+		if c.seen != nil {
+			first--
+		}
+		give := make([]int, len(caches))
+		for i := range give {
+			give[i] = first + i
+		}
+		d.step.Donate(give...)
+		d.donating = true
 	}
 	before := d.step.Traces()
 	t0 := time.Now()
