@@ -75,7 +75,7 @@ for p in $phases; do
 					tag=${tag}_$(printf '%s' "$var" | tr -c 'A-Za-z0-9_' '_')
 				fi
 				env "${envs[@]}" LMXLAB_DEVICE=gpu timeout ${BENCH_TIMEOUT:-240} devbin/lmxlab bench "$arch" --mode train --device gpu --dtype "$dt" $size $extra --steps 10 --warmup 3 --json >"$out/bench_$tag.json" 2>"$out/bench_$tag.err"
-				rows+=("$(printf '%-6s %-5s %-14s ' "$arch" "$dt" lmxlab-xla)$(python3 -c "import json,sys; d=json.loads(open(sys.argv[1]).read().strip().splitlines()[-1]); print('%10.0f tok/s %8.1f ms/step  first step %.1fs' % (d['tokens_per_s'], d['ms_per_step'], d['first_step_s']))" "$out/bench_$tag.json" 2>/dev/null || tail -c 300 "$out/bench_$tag.err")  $([ "$var" != default ] && echo "[$var]")")
+				rows+=("$(printf '%-6s %-5s %-14s ' "$arch" "$dt" lmxlab-xla)$(python3 -c "import json,sys; d=json.loads(open(sys.argv[1]).read().strip().splitlines()[-1]); print('%10.0f tok/s %8.1f ms/step  first step %.1fs, XLA compiles %.1fs' % (d['tokens_per_s'], d['ms_per_step'], d['first_step_s'], d.get('compile_s', float('nan'))))" "$out/bench_$tag.json" 2>/dev/null || tail -c 300 "$out/bench_$tag.err")  $([ "$var" != default ] && echo "[$var]")")
 			done
 			for mode in ${PEERS-eager compile}; do
 				flag=""

@@ -219,8 +219,14 @@ func benchModel(cfg models.ModelConfig, sf sizeFlags, mode string, steps, warmup
 		tr := &train.Trainer{Model: m, Config: tc, Loss: func(x, y *mx.Array) *mx.Array { return m.Loss(x, y, nil) }}
 		batch := train.Batch{X: x, Y: y}
 		var loss float64
+		n0, c0 := backendCompiles()
 		first, timed = timeSteps(func() { loss = tr.Step(batch).Loss }, warmup, steps)
 		res["final_loss"] = loss
+		if n1, c1 := backendCompiles(); n1 >= 0 {
+			// The backend's own compilations during the run (XLA's, on the gpu device): the
+			// training step's, plus any small eager programs.
+			res["compile_count"], res["compile_s"] = n1-n0, (c1 - c0).Seconds()
+		}
 	case "generate":
 		prompt := make([][]int, b)
 		for i := range prompt {
@@ -343,4 +349,13 @@ func benchKernel(out io.Writer, kernel, sizes string, reps int, asJSON bool) err
 		}
 	}
 	return nil
+}
+
+// backendCompiles reports how many programs the default device's backend compiled and how long
+// that took, or -1 for a backend that does not count (the cpu backend compiles in microseconds).
+func backendCompiles() (int, time.Duration) {
+	if c, ok := mx.DefaultDevice().Backend().(interface{ CompileStats() (int, time.Duration) }); ok {
+		return c.CompileStats()
+	}
+	return -1, 0
 }
