@@ -248,7 +248,7 @@ func TestGPUTrainingSteps(t *testing.T) {
 	gpu := gpuDevice(t)
 	for _, name := range []string{"gpt_tiny", "llama_tiny"} {
 		t.Run(name, func(t *testing.T) {
-			losses := func(dev *mx.Device) []float64 {
+			losses := func(dev *mx.Device, donate bool) []float64 {
 				old := mx.DefaultDevice()
 				mx.SetDefaultDevice(dev)
 				defer mx.SetDefaultDevice(old)
@@ -265,6 +265,7 @@ func TestGPUTrainingSteps(t *testing.T) {
 				tc := train.DefaultConfig()
 				tc.BatchSize, tc.SeqLen, tc.WarmupSteps, tc.MaxSteps = 4, 32, 0, 4
 				tc.LearningRate, tc.LRSchedule, tc.EvalInterval, tc.LogInterval = 3e-3, "constant", 0, 0
+				tc.DonateBuffers = donate
 				tr := &train.Trainer{Model: m, Config: tc, Loss: func(x, y *mx.Array) *mx.Array { return m.Loss(x, y, nil) }}
 				var out []float64
 				for i := 0; i < 4; i++ {
@@ -272,10 +273,14 @@ func TestGPUTrainingSteps(t *testing.T) {
 				}
 				return out
 			}
-			want, got := losses(mx.CPU), losses(gpu)
-			t.Logf("cpu losses %v\ngpu losses %v", want, got)
-			if e := relErr(got, want); e > 1e-3 {
-				t.Fatalf("losses differ: relative error %.3g", e)
+			want := losses(mx.CPU, false)
+			// On the GPU also with the parameters and optimizer state donated (updated in place).
+			for _, donate := range []bool{false, true} {
+				got := losses(gpu, donate)
+				t.Logf("cpu losses %v\ngpu losses %v (donated buffers: %v)", want, got, donate)
+				if e := relErr(got, want); e > 1e-3 {
+					t.Fatalf("donate %v: losses differ: relative error %.3g", donate, e)
+				}
 			}
 		})
 	}
