@@ -475,6 +475,7 @@ func TestProgressBarAndStandardCallbacks(t *testing.T) {
 // With DonateBuffers the updates give their parameter and state buffers to the compiled step:
 // the same losses and parameters, and the arrays held before an update become unreadable.
 func TestDonateBuffers(t *testing.T) {
+	t.Setenv("LMXLAB_DONATE", "1") // LMXLAB_DONATE=0 would turn donation off
 	for _, accum := range []int{1, 2} {
 		var runs [2][]float64
 		var params [2][][]float32

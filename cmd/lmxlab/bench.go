@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 	"syscall"
@@ -214,8 +213,8 @@ func benchModel(cfg models.ModelConfig, sf sizeFlags, mode string, steps, warmup
 		tc.BatchSize, tc.SeqLen, tc.WarmupSteps, tc.MaxSteps = b, l, 0, warmup+steps
 		tc.LearningRate, tc.LRSchedule, tc.EvalInterval, tc.LogInterval = 3e-4, "constant", 0, 0
 		// Parameters and optimizer state are updated in place on the GPU (XLA aliasing), unless
-		// LMXLAB_DONATE=0 (to compare).
-		tc.DonateBuffers = os.Getenv("LMXLAB_DONATE") != "0"
+		// LMXLAB_DONATE=0 (mx.Compiled.Donate), to compare.
+		tc.DonateBuffers = true
 		tr := &train.Trainer{Model: m, Config: tc, Loss: func(x, y *mx.Array) *mx.Array { return m.Loss(x, y, nil) }}
 		batch := train.Batch{X: x, Y: y}
 		var loss float64
