@@ -106,7 +106,7 @@ func TestEvalDropsRecipes(t *testing.T) {
 }
 
 func TestCompileDonate(t *testing.T) {
-	t.Setenv("LMXLAB_DONATE", "1") // LMXLAB_DONATE=0 would turn donation off
+	t.Setenv("LMXLAB_DONATE", "1")       // LMXLAB_DONATE=0 would turn donation off
 	step := func(a ...*Array) []*Array { // an update of (param, state) and a loss
 		p, s, x := a[0], a[1], a[2]
 		s2 := Add(MulScalar(s, 0.9), x)
