@@ -37,7 +37,6 @@ func Compile(f func(args ...*Array) []*Array) *Compiled {
 	return &Compiled{f: f, cache: map[string]*compiledEntry{}}
 }
 
-// Traces is the number of times f has been traced (one per distinct signature seen).
 // Donate gives up the arguments at these indices at every call: the backend may write outputs
 // of the same shape and dtype into their buffers (on the gpu device XLA updates them in place, so
 // a training step needs no second copy of its parameters and optimizer state, and their
@@ -72,6 +71,7 @@ func isDonated(a *Array) bool {
 	return ok && a.buf == nil
 }
 
+// Traces is the number of times f has been traced (one per distinct signature seen).
 func (c *Compiled) Traces() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
