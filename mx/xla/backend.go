@@ -257,7 +257,7 @@ type executable struct {
 	exe     *pjrt.LoadedExecutable
 	nInputs int
 	outType []tensorType
-	donated []int // Program.Donated
+	donated []int // the inputs of Program.Donated aliased with an output
 }
 
 // Compile lowers p to StableHLO and compiles it with XLA, or returns the cached executable of a
@@ -285,7 +285,13 @@ func (b *Backend) Compile(p *prim.Program) (prim.Executable, error) {
 	if err != nil {
 		return nil, fmt.Errorf("xla: compiling a program of %d nodes: %w", len(p.Nodes), err)
 	}
-	e = &executable{b: b, exe: exe, nInputs: p.NumInputs, donated: p.Donated}
+	e = &executable{b: b, exe: exe, nInputs: p.NumInputs}
+	aliases := outputAliases(p) // Lower checked the program: no failure here
+	for _, i := range p.Donated { // those the module aliases with an output
+		if _, ok := aliases[i]; ok {
+			e.donated = append(e.donated, i)
+		}
+	}
 	for _, o := range p.Outputs {
 		n := p.Nodes[o]
 		e.outType = append(e.outType, tt(n.DType, n.Shape...))

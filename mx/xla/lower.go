@@ -62,7 +62,7 @@ func (l *lowerer) module() string {
 			args[in.Index] = value{fmt.Sprintf("%%arg%d", in.Index), tt(n.DType, n.Shape...)}
 		}
 	}
-	aliases := outputAliases(p, args)
+	aliases := outputAliases(p)
 	for i, a := range args {
 		if a.name == "" {
 			failf("program input %d is not bound by any node", i)
@@ -115,20 +115,27 @@ func (l *lowerer) module() string {
 
 // outputAliases pairs each donated input with the first output not yet paired that has its
 // shape and dtype (XLA then writes that output into the input's buffer). Inputs with no such
-// output stay unpaired: their buffers are only freed early.
-func outputAliases(p *prim.Program, args []value) map[int]int {
+// output stay unpaired and are not donated at run time.
+func outputAliases(p *prim.Program) map[int]int {
 	if len(p.Donated) == 0 {
 		return nil
+	}
+	inType := map[int]tensorType{}
+	for _, n := range p.Nodes {
+		if in, ok := n.Op.(prim.Input); ok {
+			inType[in.Index] = tt(n.DType, n.Shape...)
+		}
 	}
 	used := make([]bool, len(p.Outputs))
 	aliases := map[int]int{}
 	for _, i := range p.Donated {
-		if i < 0 || i >= len(args) {
-			failf("donated input %d of %d", i, len(args))
+		t, ok := inType[i]
+		if !ok {
+			failf("donated input %d is not an input of the program", i)
 		}
 		for k, o := range p.Outputs {
 			n := p.Nodes[o]
-			if !used[k] && args[i].name != "" && args[i].t.equal(tt(n.DType, n.Shape...)) {
+			if !used[k] && t.equal(tt(n.DType, n.Shape...)) {
 				used[k], aliases[i] = true, k
 				break
 			}
