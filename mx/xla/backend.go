@@ -286,7 +286,7 @@ func (b *Backend) Compile(p *prim.Program) (prim.Executable, error) {
 		return nil, fmt.Errorf("xla: compiling a program of %d nodes: %w", len(p.Nodes), err)
 	}
 	e = &executable{b: b, exe: exe, nInputs: p.NumInputs}
-	aliases := outputAliases(p) // Lower checked the program: no failure here
+	aliases := outputAliases(p)   // Lower checked the program: no failure here
 	for _, i := range p.Donated { // those the module aliases with an output
 		if _, ok := aliases[i]; ok {
 			e.donated = append(e.donated, i)
