@@ -250,8 +250,9 @@ func (l *lowerer) node(n *prim.Node) value {
 			if g, ok := l.cudnnAttentionGrad(op, n); ok {
 				return g
 			}
+			return l.attentionGrad(op, n, true) // a cotangent on the log-sum-exps too
 		}
-		return l.attentionGrad(op, n)
+		return l.attentionGrad(op, n, false)
 	case prim.CrossEntropy:
 		return l.crossEntropy(n)
 	case prim.CrossEntropyGrad:

@@ -274,7 +274,10 @@ func (l *lowerer) attentionLSE(op prim.ScaledDotProductAttentionLSE, n *prim.Nod
 // packed ScaledDotProductAttentionLSE output, then the cotangent of that packed output or of the
 // attention output alone. With P = exp(s - lse) recomputed: dV = Pᵀ·dO, dP = dO·Vᵀ,
 // dS = P·(dP - delta)·scale with delta = rowsum(dO·O) - dlse, dQ = dS·K, dK = dSᵀ·Q.
-func (l *lowerer) attentionGrad(op prim.ScaledDotProductAttentionGrad, n *prim.Node) value {
+//
+// With recompute the packed forward input is ignored and recomputed in HLO: its log-sum-exps
+// may come from cuDNN, whose statistics this lowering does not rely on.
+func (l *lowerer) attentionGrad(op prim.ScaledDotProductAttentionGrad, n *prim.Node, recompute bool) value {
 	f := l.f
 	ct := n.DType
 	nin := 3
@@ -288,7 +291,7 @@ func (l *lowerer) attentionGrad(op prim.ScaledDotProductAttentionGrad, n *prim.N
 	no, rows := b*hq*lq*dv, b*hq*lq
 	oShape, rShape := []int{b, hq, lq, dv}, []int{b, hq, lq, 1}
 	var o, lse value
-	if len(n.Inputs) == nin+2 {
+	if len(n.Inputs) == nin+2 && !recompute {
 		fwd := f.convert(l.in(n, nin), ct)
 		o = f.reshape(f.sliceAxis(fwd, 0, 0, no), oShape...)
 		lse = f.reshape(f.sliceAxis(fwd, 0, no, no+rows), rShape...)
