@@ -34,7 +34,8 @@ type Config struct {
 	// DonateBuffers gives each compiled update the buffers of the trainable parameters and the
 	// optimizer state (mx.Compiled.Donate): the gpu device updates them in place, with no second
 	// copy and at addresses that stay put. The arrays held before an update become unreadable,
-	// so keep none of them across steps (checkpoints and callbacks see the current ones).
+	// so keep none of them across steps (checkpoints and callbacks see the current ones). On the
+	// gpu device a step that fails inside XLA may have consumed them: checkpoint as usual.
 	DonateBuffers bool    `json:"donate_buffers"`
 	Seed          int64   `json:"seed"`          // per-update random keys (dropout), recorded in checkpoints
 	TimeBudgetS   float64 `json:"time_budget_s"` // wall-clock seconds; 0: none
