@@ -61,3 +61,32 @@ for name, (t, n) in by.items():
     fam[key] += t
 for k, t in sorted(fam.items(), key=lambda kv: -kv[1]):
     print(f"  {k:22s} {t/1e3:8.2f} ms  {100*t/busy:5.1f}%")
+# What the host asked of CUDA (runtime and driver API calls, as CUPTI recorded them), and which of
+# those calls ran while the GPU sat idle in the longest gaps between kernels: that names what a
+# PJRT execute does before its first kernel (graph updates, allocations, synchronizations).
+api = [e for e in events if e.get("ph") == "X" and e.get("cat") in ("cuda_runtime", "cuda_driver")]
+if api:
+    by_api = collections.defaultdict(lambda: [0.0, 0])
+    for e in api:
+        by_api[e["name"]][0] += e["dur"]
+        by_api[e["name"]][1] += 1
+    print(f"\nCUDA API calls {len(api)}, {sum(e['dur'] for e in api)/1e3:.1f} ms in all")
+    for name, (t, n) in sorted(by_api.items(), key=lambda kv: -kv[1][0])[:20]:
+        print(f"{t/1e3:9.2f} {n:6d} {t/n:8.1f}  {name[:90]}")
+    gpu.sort(key=lambda e: e["ts"])
+    gaps, end = [], gpu[0]["ts"] + gpu[0]["dur"]
+    for e in gpu[1:]:
+        if e["ts"] - end > 1000:  # idle over 1 ms
+            gaps.append((end, e["ts"]))
+        end = max(end, e["ts"] + e["dur"])
+    print(f"\nGPU idle gaps over 1 ms: {len(gaps)}, {sum(b - a for a, b in gaps)/1e3:.1f} ms in all")
+    for a0, b0 in sorted(gaps, key=lambda g: g[0] - g[1])[:4]:
+        inside = collections.defaultdict(lambda: [0.0, 0])
+        for e in api:
+            lo, hi = max(a0, e["ts"]), min(b0, e["ts"] + e["dur"])
+            if hi > lo:
+                inside[e["name"]][0] += hi - lo
+                inside[e["name"]][1] += 1
+        covered = sum(t for t, _ in inside.values())
+        print(f"gap {(b0-a0)/1e3:.2f} ms: API calls cover {covered/1e3:.2f} ms: " +
+              ", ".join(f"{k} x{n} {t/1e3:.2f}ms" for k, (t, n) in sorted(inside.items(), key=lambda kv: -kv[1][0])[:8]))

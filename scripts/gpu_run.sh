@@ -9,7 +9,7 @@
 #   at once (default: all, one after another)
 #   BENCH="gpt:fp32 llama:fp32" BENCH_SIZE="--d-model 768 ..." PEERS="eager compile" TEST_TIMEOUT=240 \
 #   BENCH_TIMEOUT=240 MX_RUN=regexp MODELS_RUN=regexp VARIANTS="default LMXLAB_DONATE=0" \
-#   DECODE_BATCH="1 16" PROFILE="gpt llama" scripts/gpu_run.sh
+#   DECODE_BATCH="1 16" PROFILE="gpt llama" PROFILE_VARIANTS="default X=1" scripts/gpu_run.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out="${OUT:-/tmp/gpu_out}"
@@ -93,10 +93,18 @@ for p in $phases; do
 		for arch in ${PROFILE:-gpt llama}; do
 			extra=""
 			[ "$arch" = llama ] && extra="--n-kv-heads 4"
-			LMXLAB_DEVICE=gpu LMXLAB_XLA_MEM_FRACTION=0.7 timeout ${BENCH_TIMEOUT:-240} python3 devbin/gpu_profile.py devbin/liblmxlab.so \
-				"bench $arch --mode train --device gpu --dtype bf16 $size $extra --steps 3 --warmup 1 --json" \
-				--trace "$out/trace_$arch.json" >"$out/profile_$arch.txt" 2>&1
-			summary+=("" "profile $arch (4 steps; whole table in profile_$arch.txt):" "$(grep -E '^kernels|^  [a-z]' "$out/profile_$arch.txt" || tail -c 300 "$out/profile_$arch.txt")")
+			for var in ${PROFILE_VARIANTS:-default}; do # as VARIANTS in bench
+				tag=$arch
+				envs=()
+				if [ "$var" != default ]; then
+					IFS=, read -ra envs <<<"$var"
+					tag=${tag}_$(printf '%s' "$var" | tr -c 'A-Za-z0-9_' '_')
+				fi
+				env "${envs[@]}" LMXLAB_DEVICE=gpu LMXLAB_XLA_MEM_FRACTION=0.7 timeout ${BENCH_TIMEOUT:-240} python3 devbin/gpu_profile.py devbin/liblmxlab.so \
+					"bench $arch --mode train --device gpu --dtype bf16 $size $extra --steps 3 --warmup 1 --json" \
+					--trace "$out/trace_$tag.json" >"$out/profile_$tag.txt" 2>&1
+				summary+=("" "profile $tag (4 steps; whole table in profile_$tag.txt):" "$(grep -E '^kernels|^  [a-z]|^CUDA API|^GPU idle|^gap ' "$out/profile_$tag.txt" || tail -c 300 "$out/profile_$tag.txt")")
+			done
 		done
 		;;
 	decode)
@@ -120,5 +128,8 @@ cat "$out"/*.sum 2>/dev/null
 printf '%s\n' "${summary[@]}"
 # The device tool returns at most 8 files: bundle the logs into one.
 if [ -n "${OUT:-}" ] && [ -z "${GPU_RUN_NESTED:-}" ]; then
-	(cd "$out" && ls | grep -v '^logs.tgz$' | tar czf logs.tgz --remove-files -T -)
+	# (logs.tgz, then logs2.tgz, ... when one call runs the script more than once)
+	n=1 name=logs.tgz
+	while [ -e "$out/$name" ]; do n=$((n + 1)) name=logs$n.tgz; done
+	(cd "$out" && ls | grep -v '^logs[0-9]*\.tgz$' | tar czf "$name" --remove-files -T -)
 fi
