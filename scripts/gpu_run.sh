@@ -5,7 +5,7 @@
 # peer_torch_train.py (eager and --compile), decoding next to peer_torch_generate.py, per-kernel
 # profiles, and prints a table. Logs go to $OUT (the device tool's output folder) or /tmp/gpu_out.
 #
-#   scripts/gpu_run.sh [phases...]   phases: xla mx models hf bench decode profile, or tests = the first four
+#   scripts/gpu_run.sh [phases...]   phases: xla mx models hf bench decode profile dispatch hlo, or tests = the first four
 #   at once (default: all, one after another)
 #   BENCH="gpt:fp32 llama:fp32" BENCH_SIZE="--d-model 768 ..." PEERS="eager compile" TEST_TIMEOUT=240 \
 #   BENCH_TIMEOUT=240 MX_RUN=regexp MODELS_RUN=regexp VARIANTS="default LMXLAB_DONATE=0" \
@@ -105,6 +105,23 @@ for p in $phases; do
 					--trace "$out/trace_$tag.json" >"$out/profile_$tag.txt" 2>&1
 				summary+=("" "profile $tag (4 steps; whole table in profile_$tag.txt):" "$(grep -E '^kernels|^  [a-z]|^CUDA API|^GPU idle|^gap ' "$out/profile_$tag.txt" || tail -c 300 "$out/profile_$tag.txt")")
 			done
+		done
+		;;
+	dispatch) # what a compiled call costs per buffer it takes and returns (mx/xla/dispatch_test.go)
+		LMXLAB_DEVICE=gpu timeout 120 devbin/xla.test -test.run '^$' -test.bench GPUDispatch -test.benchtime 300x >"$out/dispatch.txt" 2>&1
+		summary+=("" "dispatch (per compiled call):" "$(grep -E '^Benchmark|FAIL|panic' "$out/dispatch.txt")")
+		;;
+	hlo) # XLA's optimized HLO of the bf16 training steps (the fusions the profile names)
+		size=${BENCH_SIZE:---d-model 768 --n-layers 12 --n-heads 12 --vocab-size 50304 --seq-len 1024 --batch-size 16}
+		for arch in ${PROFILE:-gpt llama}; do
+			extra=""
+			[ "$arch" = llama ] && extra="--n-kv-heads 4"
+			d="$out/hlo_$arch"
+			XLA_FLAGS="${XLA_FLAGS:-} --xla_dump_to=$d --xla_dump_hlo_as_text" LMXLAB_DEVICE=gpu timeout ${BENCH_TIMEOUT:-240} \
+				devbin/lmxlab bench "$arch" --mode train --device gpu --dtype bf16 $size $extra --steps 1 --warmup 0 --json >"$out/hlo_$arch.log" 2>&1
+			find "$d" -type f ! -name '*after_optimizations.txt' ! -name '*buffer-assignment.txt' -delete
+			find "$d" -type f -size -20k -delete # the small programs (initialization, readbacks)
+			summary+=("hlo $arch: $(ls "$d" | wc -l) files, $(du -sh "$d" | cut -f1)")
 		done
 		;;
 	decode)

@@ -320,7 +320,8 @@ func (e *executable) Run(inputs []prim.Buffer) ([]prim.Buffer, error) {
 	}
 	// A donated input whose buffer is also passed elsewhere (two arrays sharing one buffer) is
 	// not donated: XLA copies it instead of writing into it.
-	var donate []int
+	// (SetDonate: go-xla's Donate(indices...) searches lists, quadratic in the buffer count.)
+	donate := make([]bool, len(in))
 	freed := 0
 	if len(e.donated) > 0 {
 		uses := make(map[*pjrt.Buffer]int, len(in))
@@ -329,12 +330,12 @@ func (e *executable) Run(inputs []prim.Buffer) ([]prim.Buffer, error) {
 		}
 		for _, i := range e.donated {
 			if uses[in[i]] == 1 {
-				donate = append(donate, i)
+				donate[i] = true
 				freed += inputs[i].Bytes()
 			}
 		}
 	}
-	outs, err := e.exe.Execute(in...).Donate(donate...).Done()
+	outs, err := e.exe.Execute(in...).SetDonate(donate).Done()
 	runtime.KeepAlive(inputs)
 	if err != nil {
 		return nil, fmt.Errorf("xla: executing: %w", err)

@@ -18,7 +18,7 @@ import (
 // the device cannot be opened. Each runs the same program on the gpu and the cpu device and
 // compares the results.
 
-func gpuDevice(t *testing.T) *mx.Device {
+func gpuDevice(t testing.TB) *mx.Device {
 	t.Helper()
 	if os.Getenv("LMXLAB_DEVICE") != "gpu" {
 		t.Skip("set LMXLAB_DEVICE=gpu to run on the GPU")
@@ -181,6 +181,25 @@ var gpuCases = []struct {
 		f := func(a ...*mx.Array) *mx.Array { return weighted(mx.CrossEntropy(a[0], tg)) }
 		return append([]*mx.Array{mx.CrossEntropy(logits, tg)}, mx.Grad(f, 0)(logits)...)
 	}},
+	{"cross entropy, wide rows and infinities", 1e-5, func(r *rand.Rand) []*mx.Array {
+		// Rows long enough for the GPU's many-thread row reduction, large logits, -Inf
+		// entries and an all -Inf row (its target ignored): the one-pass log-sum-exp merges
+		// partial sums of different maxima.
+		v := make([]float32, 5*3001)
+		for i := range v {
+			row, col := i/3001, i%3001
+			switch {
+			case row == 4, row == 1 && col%3 == 0: // row 1: every third entry; row 4: all
+				v[i] = float32(math.Inf(-1))
+			default:
+				v[i] = float32(40 * r.NormFloat64())
+			}
+		}
+		logits := mx.FromSlice(v, 5, 3001)
+		tg := mx.FromSlice([]int32{7, 1, 3000, 0, -1}, 5)
+		f := func(a ...*mx.Array) *mx.Array { return weighted(mx.CrossEntropy(a[0], tg)) }
+		return append([]*mx.Array{mx.CrossEntropy(logits, tg), mx.LogSumExp(logits, []int{1}, false)}, mx.Grad(f, 0)(logits)...)
+	}},
 	{"rope", 1e-5, func(r *rand.Rand) []*mx.Array {
 		x := rnd(r, 2, 3, 5, 12)
 		return []*mx.Array{mx.RoPE(x, mx.RoPEOptions{Offset: 3}), mx.RoPE(x, mx.RoPEOptions{Dims: 8, Traditional: true, Scale: 0.5})}
@@ -248,7 +267,7 @@ func TestGPUTrainingSteps(t *testing.T) {
 	gpu := gpuDevice(t)
 	for _, name := range []string{"gpt_tiny", "llama_tiny"} {
 		t.Run(name, func(t *testing.T) {
-			losses := func(dev *mx.Device, donate bool) []float64 {
+			losses := func(dev *mx.Device, donate, pack bool) []float64 {
 				old := mx.DefaultDevice()
 				mx.SetDefaultDevice(dev)
 				defer mx.SetDefaultDevice(old)
@@ -265,7 +284,7 @@ func TestGPUTrainingSteps(t *testing.T) {
 				tc := train.DefaultConfig()
 				tc.BatchSize, tc.SeqLen, tc.WarmupSteps, tc.MaxSteps = 4, 32, 0, 4
 				tc.LearningRate, tc.LRSchedule, tc.EvalInterval, tc.LogInterval = 3e-3, "constant", 0, 0
-				tc.DonateBuffers = donate
+				tc.DonateBuffers, tc.PackState = donate, pack
 				tr := &train.Trainer{Model: m, Config: tc, Loss: func(x, y *mx.Array) *mx.Array { return m.Loss(x, y, nil) }}
 				var out []float64
 				for i := 0; i < 4; i++ {
@@ -273,13 +292,14 @@ func TestGPUTrainingSteps(t *testing.T) {
 				}
 				return out
 			}
-			want := losses(mx.CPU, false)
-			// On the GPU also with the parameters and optimizer state donated (updated in place).
-			for _, donate := range []bool{false, true} {
-				got := losses(gpu, donate)
-				t.Logf("cpu losses %v\ngpu losses %v (donated buffers: %v)", want, got, donate)
+			want := losses(mx.CPU, false, false)
+			// On the GPU also with the parameters and optimizer state donated (updated in place),
+			// and with the state packed into one buffer.
+			for _, v := range []struct{ donate, pack bool }{{false, false}, {true, false}, {true, true}} {
+				got := losses(gpu, v.donate, v.pack)
+				t.Logf("cpu losses %v\ngpu losses %v (donated buffers: %v, packed state: %v)", want, got, v.donate, v.pack)
 				if e := relErr(got, want); e > 1e-3 {
-					t.Fatalf("donate %v: losses differ: relative error %.3g", donate, e)
+					t.Fatalf("donate %v pack %v: losses differ: relative error %.3g", v.donate, v.pack, e)
 				}
 			}
 		})

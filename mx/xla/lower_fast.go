@@ -2,6 +2,7 @@ package xla
 
 import (
 	"math"
+	"os"
 
 	"github.com/lmxlab/lmxlab/mx/prim"
 )
@@ -334,14 +335,31 @@ func (l *lowerer) attentionGrad(op prim.ScaledDotProductAttentionGrad, n *prim.N
 }
 
 // logSumExpRows is log Σ exp over the last axis of x (N, V), kept as (N, 1): ±Inf when the
-// maximum is infinite.
+// maximum is infinite. It reads x once: the reduction carries each row's running maximum m and
+// its scaled sum s = Σ exp(x - m), and merging (m1, s1) with (m2, s2) rescales the smaller side
+// by exp(min - max), one exponential an element (a max pass then an exp-sum pass read the
+// logits of a 50K vocabulary twice). LMXLAB_XLA_LSE=twopass keeps the two passes.
 func (l *lowerer) logSumExpRows(x value) value {
 	f := l.f
-	m := l.reduceOf(x, prim.ReduceMax, []int{1})
-	inf := f.compareS(f.unary("stablehlo.abs", m), math.Inf(1), "EQ")
-	mf := f.selectV(inf, f.fullLike(m, 0), m)
-	s := l.reduceOf(f.exp(f.sub(x, f.broadcastTo(mf, x.shape()))), prim.ReduceSum, []int{1})
-	return f.selectV(inf, m, f.add(mf, f.log(s)))
+	if os.Getenv("LMXLAB_XLA_LSE") == "twopass" {
+		m := l.reduceOf(x, prim.ReduceMax, []int{1})
+		inf := f.compareS(f.unary("stablehlo.abs", m), math.Inf(1), "EQ")
+		mf := f.selectV(inf, f.fullLike(m, 0), m)
+		s := l.reduceOf(f.exp(f.sub(x, f.broadcastTo(mf, x.shape()))), prim.ReduceSum, []int{1})
+		return f.selectV(inf, m, f.add(mf, f.log(s)))
+	}
+	dt := x.dtype()
+	ms := f.reduceMulti([]value{x, f.fullLike(x, 1)}, []value{f.scalar(dt, math.Inf(-1)), f.scalar(dt, 0)}, []int{1},
+		func(r *fn, a, b []value) []value {
+			hi, lo := r.max(a[0], b[0]), r.min(a[0], b[0])
+			// Equal maxima (both -Inf included, where lo - hi is NaN) scale by 1.
+			e := r.selectV(r.compare(lo, hi, "EQ"), r.scalar(dt, 1), r.exp(r.sub(lo, hi)))
+			aBig := r.compare(a[0], b[0], "GE")
+			big, small := r.selectV(aBig, a[1], b[1]), r.selectV(aBig, b[1], a[1])
+			return []value{hi, r.add(big, r.mul(small, e))}
+		})
+	// An all -Inf row gives -Inf + log V = -Inf; a +Inf maximum gives +Inf; NaN stays NaN.
+	return f.reshape(f.add(ms[0], f.log(ms[1])), x.shape()[0], 1)
 }
 
 // targetMask gives the one-hot (N, V) of the targets and the (N) rows whose target is valid.
