@@ -9,7 +9,7 @@
 #   at once (default: all, one after another)
 #   BENCH="gpt:fp32 llama:fp32" BENCH_SIZE="--d-model 768 ..." PEERS="eager compile" TEST_TIMEOUT=240 \
 #   BENCH_TIMEOUT=240 MX_RUN=regexp MODELS_RUN=regexp VARIANTS="default LMXLAB_DONATE=0" \
-#   DECODE_BATCH="1 16" PROFILE="gpt llama" PROFILE_VARIANTS="default X=1" scripts/gpu_run.sh
+#   BENCH_STEPS="--steps 30 --warmup 5" DECODE_BATCH="1 16" PROFILE="gpt llama" PROFILE_VARIANTS="default X=1" scripts/gpu_run.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out="${OUT:-/tmp/gpu_out}"
@@ -74,14 +74,14 @@ for p in $phases; do
 					IFS=, read -ra envs <<<"$var"
 					tag=${tag}_$(printf '%s' "$var" | tr -c 'A-Za-z0-9_' '_')
 				fi
-				env "${envs[@]}" LMXLAB_DEVICE=gpu timeout ${BENCH_TIMEOUT:-240} devbin/lmxlab bench "$arch" --mode train --device gpu --dtype "$dt" $size $extra --steps 10 --warmup 3 --json >"$out/bench_$tag.json" 2>"$out/bench_$tag.err"
+				env "${envs[@]}" LMXLAB_DEVICE=gpu timeout ${BENCH_TIMEOUT:-240} devbin/lmxlab bench "$arch" --mode train --device gpu --dtype "$dt" $size $extra ${BENCH_STEPS:---steps 10 --warmup 3} --json >"$out/bench_$tag.json" 2>"$out/bench_$tag.err"
 				rows+=("$(printf '%-6s %-5s %-14s ' "$arch" "$dt" lmxlab-xla)$(python3 -c "import json,sys; d=json.loads(open(sys.argv[1]).read().strip().splitlines()[-1]); print('%10.0f tok/s %8.1f ms/step  first step %.1fs, XLA compiles %.1fs' % (d['tokens_per_s'], d['ms_per_step'], d['first_step_s'], d.get('compile_s', float('nan'))))" "$out/bench_$tag.json" 2>/dev/null || tail -c 300 "$out/bench_$tag.err")  $([ "$var" != default ] && echo "[$var]")")
 			done
 			for mode in ${PEERS-eager compile}; do
 				flag=""
 				[ $mode = compile ] && flag="--compile"
 				t0=$SECONDS
-				timeout ${BENCH_TIMEOUT:-240} python3 devbin/peer_torch_train.py --arch "$arch" $size $extra --device cuda --dtype "$dt" --steps 10 --warmup 3 $flag >"$out/torch_${arch}_${dt}_$mode.json" 2>"$out/torch_${arch}_${dt}_$mode.err"
+				timeout ${BENCH_TIMEOUT:-240} python3 devbin/peer_torch_train.py --arch "$arch" $size $extra --device cuda --dtype "$dt" ${BENCH_STEPS:---steps 10 --warmup 3} $flag >"$out/torch_${arch}_${dt}_$mode.json" 2>"$out/torch_${arch}_${dt}_$mode.err"
 				rows+=("$(printf '%-6s %-5s %-14s ' "$arch" "$dt" "torch-$mode")$(python3 -c "import json,sys; d=json.loads(open(sys.argv[1]).read().strip().splitlines()[-1]); print('%10.0f tok/s %8.1f ms/step  (run %ds)' % (d['tokens_per_s'], d['ms_per_step'], int(sys.argv[2])))" "$out/torch_${arch}_${dt}_$mode.json" $((SECONDS - t0)) 2>/dev/null || tail -c 300 "$out/torch_${arch}_${dt}_$mode.err")")
 			done
 		done
