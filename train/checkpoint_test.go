@@ -5,7 +5,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
@@ -260,58 +259,5 @@ func TestLoadCheckpointStrict(t *testing.T) {
 	// Not a checkpoint.
 	if _, _, err := LoadCheckpoint(t.TempDir(), m, nil); err == nil || !strings.Contains(err.Error(), "not a checkpoint") {
 		t.Fatalf("empty dir: %v", err)
-	}
-}
-
-// With PackState the optimizer state travels as one flat array: the same losses, parameters and
-// state as unpacked, also across a checkpoint (written from the views of the flat array) and a
-// resume (whose loaded state is packed afresh), with donation on.
-func TestPackState(t *testing.T) {
-	t.Setenv("LMXLAB_DONATE", "1")
-	for _, accum := range []int{1, 2} {
-		const n = 6
-		cfg := testConfig()
-		cfg.MaxSteps = n
-		cfg.GradAccumulationSteps = accum
-		plain, _ := newTestTrainer(40, cfg)
-		hp, err := plain.Train(&synth{Seed: 40, B: 3, L: 5})
-		if err != nil {
-			t.Fatal(err)
-		}
-
-		cfg.PackState, cfg.DonateBuffers = true, true
-		cfg.CheckpointDir = filepath.Join(t.TempDir(), "run")
-		first, _ := newTestTrainer(40, cfg)
-		first.Callbacks = []Callback{&callbackFunc{step: func(s int, _ *Metrics) bool { return s == n/2 }}}
-		h1, err := first.Train(&synth{Seed: 40, B: 3, L: 5})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if first.st.pack == nil || first.st.pack.flat == nil {
-			t.Fatal("PackState set but the state was not packed")
-		}
-		second, m := newTestTrainer(41, cfg)
-		if err := second.LoadCheckpoint(cfg.CheckpointDir); err != nil {
-			t.Fatal(err)
-		}
-		h2, err := second.Train(&synth{Seed: 40, B: 3, L: 5})
-		if err != nil {
-			t.Fatal(err)
-		}
-		assertClose(t, "packed losses", append(losses(h1), losses(h2)...), losses(hp), 0, 0)
-		got, want := paramValues(m), paramValues(plain.Model)
-		for i := range want {
-			assertClose(t, "packed params", f64s(got[i]), f64s(want[i]), 0, 0)
-		}
-		gs, ws := second.OptimizerState(), plain.OptimizerState()
-		if len(gs) != len(ws) {
-			t.Fatalf("%d state arrays packed, %d plain", len(gs), len(ws))
-		}
-		for i := range ws {
-			if !slices.Equal(gs[i].Shape(), ws[i].Shape()) {
-				t.Fatalf("state %d: shape %v packed, %v plain", i, gs[i].Shape(), ws[i].Shape())
-			}
-			assertClose(t, "packed state", gs[i].Float64s(), ws[i].Float64s(), 0, 0)
-		}
 	}
 }

@@ -36,14 +36,10 @@ type Config struct {
 	// copy and at addresses that stay put. The arrays held before an update become unreadable,
 	// so keep none of them across steps (checkpoints and callbacks see the current ones). On the
 	// gpu device a step that fails inside XLA may have consumed them: checkpoint as usual.
-	DonateBuffers bool `json:"donate_buffers"`
-	// PackState keeps the optimizer state of compiled updates in one flat float32 array, so a
-	// step hands the device one state buffer instead of one per moment per parameter (each
-	// costs the gpu device microseconds per call). OptimizerState then returns lazy views of it.
-	PackState   bool    `json:"pack_state"`
-	Seed        int64   `json:"seed"`          // per-update random keys (dropout), recorded in checkpoints
-	TimeBudgetS float64 `json:"time_budget_s"` // wall-clock seconds; 0: none
-	FlopBudget  float64 `json:"flop_budget"`   // training FLOPs; 0: none
+	DonateBuffers bool    `json:"donate_buffers"`
+	Seed          int64   `json:"seed"`          // per-update random keys (dropout), recorded in checkpoints
+	TimeBudgetS   float64 `json:"time_budget_s"` // wall-clock seconds; 0: none
+	FlopBudget    float64 `json:"flop_budget"`   // training FLOPs; 0: none
 }
 
 // DefaultConfig returns the defaults of the original TrainConfig (seq_len 128, eval_batches 10).

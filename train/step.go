@@ -20,9 +20,6 @@ import (
 //	grad:   P, G(T), loss_sum, x, y [, key] → loss_sum', G'(T)      (one micro-batch, float32 sums)
 //	apply:  T, S, G(T), loss_sum, 1/n, step, lr → loss, grad_norm, T', S'
 //	eval:   P, x, y → loss
-//
-// With Config.PackState, S is one flat float32 array holding every state array end to end (see
-// statePack).
 type stepper struct {
 	t       *Trainer
 	names   []string // trainable parameter names
@@ -30,13 +27,11 @@ type stepper struct {
 	nAll    int
 	nState  int
 	withKey bool
-	pack    *statePack // nil: the state travels as nState arrays
 
 	single, grad, apply, eval *mx.Compiled // nil when running eagerly
 }
 
-func newStepper(t *Trainer, state []*mx.Array) *stepper {
-	nState := len(state)
+func newStepper(t *Trainer, nState int) *stepper {
 	all := nn.Parameters(t.Model)
 	pos := map[string]int{}
 	for i, p := range all {
@@ -46,9 +41,6 @@ func newStepper(t *Trainer, state []*mx.Array) *stepper {
 	for _, p := range nn.Trainable(t.Model) {
 		s.names = append(s.names, p.Name)
 		s.idx = append(s.idx, pos[p.Name])
-	}
-	if t.Config.CompileStep && t.Config.PackState {
-		s.pack = newStatePack(state)
 	}
 	if t.Config.CompileStep {
 		s.single = mx.Compile(s.singleFn)
@@ -61,26 +53,18 @@ func newStepper(t *Trainer, state []*mx.Array) *stepper {
 			for _, i := range s.idx {
 				give = append(give, i)
 			}
-			for k := range s.stateArgs() {
+			for k := range nState {
 				give = append(give, s.nAll+k)
 			}
 			s.single.Donate(give...)
 			give = give[:0]
-			for k := range len(s.idx) + s.stateArgs() {
+			for k := range len(s.idx) + nState {
 				give = append(give, k)
 			}
 			s.apply.Donate(give...)
 		}
 	}
 	return s
-}
-
-// stateArgs is the number of arguments the optimizer state takes in the compiled layouts.
-func (s *stepper) stateArgs() int {
-	if s.pack != nil {
-		return 1
-	}
-	return s.nState
 }
 
 // check panics if the model's trainable set changed since the stepper was built.
@@ -148,22 +132,14 @@ func (s *stepper) key(args []*mx.Array, at int) *mx.Array {
 	return nil
 }
 
-// update clips and applies the gradients; state is in the argument layout (one flat array when
-// packing) and so is the new state it returns.
 func (s *stepper) update(params, grads, state []*mx.Array, step, lr *mx.Array) []*mx.Array {
-	if s.pack != nil {
-		state = s.pack.unpack(state[0])
-	}
 	clipped, norm := ClipGradNorm(grads, s.t.Config.MaxGradNorm)
 	newP, newS := s.t.Optimizer.Update(params, clipped, state, step, lr)
-	if s.pack != nil {
-		newS = []*mx.Array{s.pack.flatten(newS)}
-	}
 	return slices.Concat([]*mx.Array{norm}, newP, newS)
 }
 
 func (s *stepper) singleFn(args ...*mx.Array) []*mx.Array {
-	n, ns := s.nAll, s.stateArgs()
+	n, ns := s.nAll, s.nState
 	all, state := args[:n], args[n:n+ns]
 	x, y, step, lr := args[n+ns], args[n+ns+1], args[n+ns+2], args[n+ns+3]
 	loss, grads := s.lossAndGrad(all, x, y, s.key(args, n+ns+4))
@@ -183,7 +159,7 @@ func (s *stepper) gradFn(args ...*mx.Array) []*mx.Array {
 }
 
 func (s *stepper) applyFn(args ...*mx.Array) []*mx.Array {
-	nt, ns := len(s.idx), s.stateArgs()
+	nt, ns := len(s.idx), s.nState
 	params, state, acc := args[:nt], args[nt:nt+ns], args[nt+ns:2*nt+ns]
 	lossSum, inv, step, lr := args[2*nt+ns], args[2*nt+ns+1], args[2*nt+ns+2], args[2*nt+ns+3]
 	grads := make([]*mx.Array, nt)
@@ -217,86 +193,7 @@ type stepResult struct {
 
 func (s *stepper) split(out []*mx.Array) stepResult {
 	nt := len(s.idx)
-	r := stepResult{loss: out[0], norm: out[1], params: out[2 : 2+nt], states: out[2+nt:]}
-	if s.pack != nil {
-		r.states = s.pack.hold(r.states[0])
-	}
-	return r
-}
-
-// statePack keeps the optimizer state of compiled updates in one flat float32 array. Each
-// argument and result of a compiled call costs the gpu device a few microseconds to hand to
-// XLA and back (BenchmarkGPUDispatch: about 3 µs a donated buffer on an H100); AdamW's two
-// moments per parameter are two thirds of a training step's buffers. Inside the step the flat
-// array is sliced into the optimizer's arrays and the new ones are concatenated back. The
-// trainer's state list is then lazy views of the flat array: reading one (a checkpoint) slices
-// it; handing the same views back to the next update passes the flat array itself, and any
-// other list (a resumed state) is packed afresh.
-type statePack struct {
-	shapes [][]int
-	offs   []int
-	flat   *mx.Array   // the state of the last update
-	views  []*mx.Array // the views of flat handed out as the trainer's state
-}
-
-func newStatePack(state []*mx.Array) *statePack {
-	if len(state) == 0 {
-		return nil
-	}
-	p := &statePack{}
-	off := 0
-	for _, a := range state {
-		if a.DType() != mx.Float32 {
-			return nil // the Optimizer contract says float32; keep anything else unpacked
-		}
-		p.shapes = append(p.shapes, a.Shape())
-		p.offs = append(p.offs, off)
-		off += a.Size()
-	}
-	return p
-}
-
-func (p *statePack) unpack(flat *mx.Array) []*mx.Array {
-	out := make([]*mx.Array, len(p.shapes))
-	for i, sh := range p.shapes {
-		n := 1
-		for _, d := range sh {
-			n *= d
-		}
-		out[i] = mx.Reshape(mx.Slice(flat, []int{p.offs[i]}, []int{p.offs[i] + n}, nil), sh...)
-	}
-	return out
-}
-
-func (p *statePack) flatten(state []*mx.Array) *mx.Array {
-	parts := make([]*mx.Array, len(state))
-	for i, a := range state {
-		parts[i] = mx.Reshape(f32(a), -1)
-	}
-	return mx.Concatenate(parts, 0)
-}
-
-// packed is the flat array of state: the last update's when state is its views.
-func (p *statePack) packed(state []*mx.Array) *mx.Array {
-	if p.flat != nil && len(state) == len(p.views) {
-		same := true
-		for i := range state {
-			same = same && state[i] == p.views[i]
-		}
-		if same {
-			return p.flat
-		}
-	}
-	if len(state) != len(p.shapes) {
-		panic(fmt.Sprintf("train: %d optimizer state arrays for a step built with %d", len(state), len(p.shapes)))
-	}
-	return p.flatten(state)
-}
-
-// hold keeps flat as the current state and returns its views.
-func (p *statePack) hold(flat *mx.Array) []*mx.Array {
-	p.flat, p.views = flat, p.unpack(flat)
-	return p.views
+	return stepResult{loss: out[0], norm: out[1], params: out[2 : 2+nt], states: out[2+nt:]}
 }
 
 // step runs one update over the micro-batches bs (one batch: no accumulation) and returns the
@@ -304,9 +201,6 @@ func (p *statePack) hold(flat *mx.Array) []*mx.Array {
 // random key per micro-batch when the loss takes keys.
 func (s *stepper) step(bs []Batch, keys []*mx.Array, state []*mx.Array, step, lr *mx.Array) stepResult {
 	all := nn.Values(nn.Parameters(s.t.Model))
-	if s.pack != nil {
-		state = []*mx.Array{s.pack.packed(state)}
-	}
 	if len(bs) == 1 {
 		args := slices.Concat(all, state, []*mx.Array{bs[0].X, bs[0].Y, step, lr})
 		if s.withKey {

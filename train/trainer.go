@@ -119,7 +119,7 @@ func (t *Trainer) init() error {
 		t.optState = t.Optimizer.Init(nn.Values(nn.Trainable(t.Model)))
 	}
 	if t.st == nil {
-		t.st = newStepper(t, t.optState)
+		t.st = newStepper(t, len(t.optState))
 	}
 	t.st.check()
 	if len(t.optState) != t.st.nState {

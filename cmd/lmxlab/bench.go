@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 	"syscall"
@@ -216,8 +215,6 @@ func benchModel(cfg models.ModelConfig, sf sizeFlags, mode string, steps, warmup
 		// Parameters and optimizer state are updated in place on the GPU (XLA aliasing), unless
 		// LMXLAB_DONATE=0 (mx.Compiled.Donate), to compare.
 		tc.DonateBuffers = true
-		// LMXLAB_PACK_STATE=1: the optimizer state in one flat buffer (train.Config.PackState).
-		tc.PackState = os.Getenv("LMXLAB_PACK_STATE") == "1"
 		tr := &train.Trainer{Model: m, Config: tc, Loss: func(x, y *mx.Array) *mx.Array { return m.Loss(x, y, nil) }}
 		batch := train.Batch{X: x, Y: y}
 		var loss float64

@@ -2,7 +2,6 @@ package xla
 
 import (
 	"math"
-	"os"
 
 	"github.com/lmxlab/lmxlab/mx/prim"
 )
@@ -338,16 +337,10 @@ func (l *lowerer) attentionGrad(op prim.ScaledDotProductAttentionGrad, n *prim.N
 // maximum is infinite. It reads x once: the reduction carries each row's running maximum m and
 // its scaled sum s = Σ exp(x - m), and merging (m1, s1) with (m2, s2) rescales the smaller side
 // by exp(min - max), one exponential an element (a max pass then an exp-sum pass read the
-// logits of a 50K vocabulary twice). LMXLAB_XLA_LSE=twopass keeps the two passes.
+// logits of a 50K vocabulary twice: in one H100 run the bf16 GPT-2-small step took 42.6 ms
+// with one pass and 45.8 with two, though runs on different machines differ by several percent).
 func (l *lowerer) logSumExpRows(x value) value {
 	f := l.f
-	if os.Getenv("LMXLAB_XLA_LSE") == "twopass" {
-		m := l.reduceOf(x, prim.ReduceMax, []int{1})
-		inf := f.compareS(f.unary("stablehlo.abs", m), math.Inf(1), "EQ")
-		mf := f.selectV(inf, f.fullLike(m, 0), m)
-		s := l.reduceOf(f.exp(f.sub(x, f.broadcastTo(mf, x.shape()))), prim.ReduceSum, []int{1})
-		return f.selectV(inf, m, f.add(mf, f.log(s)))
-	}
 	dt := x.dtype()
 	ms := f.reduceMulti([]value{x, f.fullLike(x, 1)}, []value{f.scalar(dt, math.Inf(-1)), f.scalar(dt, 0)}, []int{1},
 		func(r *fn, a, b []value) []value {
