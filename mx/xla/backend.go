@@ -94,11 +94,9 @@ func Open() (*Backend, error) {
 // so, to compare with the cpu backend's values). By default XLA may skip such f32→bf16→f32 round
 // trips, as JAX lets it; that is worth about a quarter of a bf16 GPT-2 training step.
 //
-// LMXLAB_XLA_COMMAND_BUFFERS=0 turns XLA's command buffers (CUDA graphs) off. A trace of the
-// bf16 GPT-2-small training step on an H100 (scripts/gpu_profile.py) showed 37.8 ms of kernels
-// and the GPU idle for 20 ms at the start of each step, inside the executable's launch; the
-// suspect is XLA updating its recorded graphs because every step's parameters and optimizer
-// state arrive in new buffers. Not yet measured with the variable set.
+// LMXLAB_XLA_COMMAND_BUFFERS=0 turns XLA's command buffers (CUDA graphs) off, to compare: on an
+// H100 the bf16 GPT-2-small training step (buffers donated) ran at 391,584 tokens/s without them
+// and 399,166 with them in the same call.
 func defaultXLAFlags() []string {
 	fl := []string{"--xla_gpu_enable_triton_gemm=false"}
 	if os.Getenv("LMXLAB_XLA_COMMAND_BUFFERS") == "0" {

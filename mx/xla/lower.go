@@ -22,7 +22,8 @@ type Options struct {
 	// flash-attention calls where the pattern allows (see lower_cudnn.go); GPU only.
 	CuDNNAttention bool
 	// CuDNNLayoutBTNH gives the cuDNN calls' (B, H, L, D) operands and results the (B, L, H, D)
-	// memory layout of the projections (LMXLAB_XLA_CUDNN_LAYOUT=btnh; not yet measured).
+	// memory layout of the projections (LMXLAB_XLA_CUDNN_LAYOUT=btnh). The GPU tests pass with
+	// it; on an H100 it measured no faster (GPT-2 small bf16: 383,748 against 399,166 tokens/s).
 	CuDNNLayoutBTNH bool
 }
 
