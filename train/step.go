@@ -20,6 +20,8 @@ import (
 //	grad:   P, G(T), loss_sum, x, y [, key] → loss_sum', G'(T)      (one micro-batch, float32 sums)
 //	apply:  T, S, G(T), loss_sum, 1/n, step, lr → loss, grad_norm, T', S'
 //	eval:   P, x, y → loss
+//	multi:  P, S, x₁, y₁, …, x_k, y_k, steps[k], lrs[k] [, key₁ … key_k] → losses[k], norms[k], T', S'
+//	        (k updates, one batch each, in one program: see Trainer.StepMany)
 type stepper struct {
 	t       *Trainer
 	names   []string // trainable parameter names
@@ -28,7 +30,7 @@ type stepper struct {
 	nState  int
 	withKey bool
 
-	single, grad, apply, eval *mx.Compiled // nil when running eagerly
+	single, grad, apply, eval, multi *mx.Compiled // nil when running eagerly
 }
 
 func newStepper(t *Trainer, nState int) *stepper {
@@ -47,6 +49,7 @@ func newStepper(t *Trainer, nState int) *stepper {
 		s.grad = mx.Compile(s.gradFn)
 		s.apply = mx.Compile(s.applyFn)
 		s.eval = mx.Compile(s.evalFn)
+		s.multi = mx.Compile(s.multiFn)
 		if t.Config.DonateBuffers {
 			// single: (all parameters, state, ...); apply: (trainable, state, accumulators, ...).
 			var give []int
@@ -57,6 +60,7 @@ func newStepper(t *Trainer, nState int) *stepper {
 				give = append(give, s.nAll+k)
 			}
 			s.single.Donate(give...)
+			s.multi.Donate(give...) // the same leading layout
 			give = give[:0]
 			for k := range len(s.idx) + nState {
 				give = append(give, k)
@@ -146,6 +150,34 @@ func (s *stepper) singleFn(args ...*mx.Array) []*mx.Array {
 	return append([]*mx.Array{loss}, s.update(s.trainable(all), grads, state, step, lr)...)
 }
 
+// multiFn runs k single updates one after another, each on its own batch, step and learning rate.
+func (s *stepper) multiFn(args ...*mx.Array) []*mx.Array {
+	n, ns := s.nAll, s.nState
+	all, state := slices.Clone(args[:n]), args[n:n+ns]
+	rest := args[n+ns:]
+	perBatch := 2 // x, y [, key]
+	if s.withKey {
+		perBatch = 3
+	}
+	k := (len(rest) - 2) / perBatch
+	steps, lrs := rest[2*k], rest[2*k+1]
+	losses, norms := make([]*mx.Array, k), make([]*mx.Array, k)
+	for i := range k {
+		var key *mx.Array
+		if s.withKey {
+			key = rest[2*k+2+i]
+		}
+		loss, grads := s.lossAndGrad(all, rest[2*i], rest[2*i+1], key)
+		out := s.update(s.trainable(all), grads, state, mx.Reshape(mx.SliceAxis(steps, 0, i, i+1)), mx.Reshape(mx.SliceAxis(lrs, 0, i, i+1)))
+		losses[i], norms[i] = loss, out[0]
+		for j, p := range out[1 : 1+len(s.idx)] {
+			all[s.idx[j]] = p
+		}
+		state = out[1+len(s.idx):]
+	}
+	return slices.Concat([]*mx.Array{mx.Stack(losses, 0), mx.Stack(norms, 0)}, s.trainable(all), state)
+}
+
 func (s *stepper) gradFn(args ...*mx.Array) []*mx.Array {
 	n, nt := s.nAll, len(s.idx)
 	all, acc, lossSum := args[:n], args[n:n+nt], args[n+nt]
@@ -224,6 +256,20 @@ func (s *stepper) step(bs []Batch, keys []*mx.Array, state []*mx.Array, step, lr
 	inv := hostScalar(1 / float64(len(bs)))
 	args := slices.Concat(s.trainable(all), state, acc, []*mx.Array{lossSum, inv, step, lr})
 	return s.split(run(s.apply, s.applyFn, args))
+}
+
+// stepMany runs one update per batch of bs in one program (layout multi): the loss and norm of
+// stepResult hold the k losses and gradient norms.
+func (s *stepper) stepMany(bs []Batch, keys []*mx.Array, state []*mx.Array, steps, lrs *mx.Array) stepResult {
+	args := slices.Concat(nn.Values(nn.Parameters(s.t.Model)), state)
+	for _, b := range bs {
+		args = append(args, b.X, b.Y)
+	}
+	args = append(args, steps, lrs)
+	if s.withKey {
+		args = append(args, keys...)
+	}
+	return s.split(run(s.multi, s.multiFn, args))
 }
 
 // evalLoss is the loss of one batch under the model's current parameters (no key).

@@ -174,24 +174,67 @@ func (t *Trainer) StepAccumulated(bs []Batch) Metrics {
 		}
 	}
 	r := t.st.step(bs, keys, t.optState, hostScalar(float64(t.step+1)), hostScalar(lr))
+	t.take(r)
+	var tok int64
+	for _, b := range bs {
+		tok += int64(b.X.Size())
+	}
+	return t.advance(r.loss.Item(), r.norm.Item(), lr, tok, time.Since(start).Seconds())
+}
+
+// StepMany runs one update per batch of bs, in order, as one compiled program when steps are
+// compiled (on the gpu device each call costs tens of microseconds plus a few per parameter and
+// state buffer, which k updates then pay once), and returns the metrics of each update. The
+// results equal len(bs) calls of Step, bit for bit; callbacks are not run (as with Step). A
+// different len(bs) compiles another program.
+func (t *Trainer) StepMany(bs []Batch) []Metrics {
+	if len(bs) == 0 {
+		panic("train: StepMany needs at least one batch")
+	}
+	t.mustInit()
+	start := time.Now()
+	if t.clock.IsZero() {
+		t.clock = start
+	}
+	steps, lrs, lr64 := make([]float32, len(bs)), make([]float32, len(bs)), make([]float64, len(bs))
+	var keys []*mx.Array
+	for i := range bs {
+		lr64[i] = t.Schedule(t.step + i)
+		steps[i], lrs[i] = float32(t.step+i+1), float32(lr64[i])
+		if t.LossWithKey != nil {
+			keys = append(keys, stepKey(t.Config.Seed, t.step+i, 0))
+		}
+	}
+	r := t.st.stepMany(bs, keys, t.optState, mx.FromSlice(steps, len(bs)), mx.FromSlice(lrs, len(bs)))
+	t.take(r)
+	losses, norms := r.loss.Float64s(), r.norm.Float64s()
+	dt := time.Since(start).Seconds() / float64(len(bs))
+	out := make([]Metrics, len(bs))
+	for i, b := range bs {
+		out[i] = t.advance(losses[i], norms[i], lr64[i], int64(b.X.Size()), dt)
+	}
+	return out
+}
+
+// take installs an update's parameters and optimizer state.
+func (t *Trainer) take(r stepResult) {
 	vals := nn.Values(nn.Parameters(t.Model))
 	for j, i := range t.st.idx {
 		vals[i] = r.params[j]
 	}
 	nn.UpdateList(t.Model, vals)
 	t.optState = r.states
+}
+
+// advance counts one update of tok tokens that took dt seconds and returns its metrics.
+func (t *Trainer) advance(loss, norm, lr float64, tok int64, dt float64) Metrics {
 	t.step++
-	var tok int64
-	for _, b := range bs {
-		tok += int64(b.X.Size())
-	}
 	t.tokens += tok
-	dt := time.Since(start).Seconds()
 	m := Metrics{
 		Step:         t.step,
-		Loss:         r.loss.Item(),
+		Loss:         loss,
 		LearningRate: lr,
-		GradNorm:     r.norm.Item(),
+		GradNorm:     norm,
 		Tokens:       t.tokens,
 		Flops:        float64(t.tokens) * t.flopsPerToken(),
 		Elapsed:      t.elapsed(),

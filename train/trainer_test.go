@@ -510,3 +510,56 @@ func TestDonateBuffers(t *testing.T) {
 		}
 	}
 }
+
+// StepMany equals as many Step calls, bit for bit: losses, norms, learning rates, parameters and
+// optimizer state, compiled or eager, with donation, and for a loss that takes keys.
+func TestStepManyEqualsSteps(t *testing.T) {
+	t.Setenv("LMXLAB_DONATE", "1")
+	for _, v := range []struct{ compile, donate, keyed bool }{{true, false, false}, {true, true, false}, {false, false, false}, {true, true, true}} {
+		cfg := testConfig()
+		cfg.CompileStep, cfg.DonateBuffers = v.compile, v.donate
+		src := &synth{Seed: 7, B: 3, L: 5}
+		var bs []Batch
+		for range 5 {
+			b, _ := src.Next()
+			bs = append(bs, b)
+		}
+		newTrainer := func() (*Trainer, *tinyModel) {
+			tr, m := newTestTrainer(7, cfg)
+			if v.keyed {
+				tr.Loss = nil
+				tr.LossWithKey = func(x, y, key *mx.Array) *mx.Array {
+					// The key perturbs the loss, so a wrong key changes everything after.
+					noise := mx.Sum(mx.AsType(mx.RandomBits(key, []int{2}), mx.Float32), nil, false)
+					return mx.Add(m.loss(x, y), mx.MulScalar(noise, 1e-12))
+				}
+			}
+			return tr, m
+		}
+		one, m1 := newTrainer()
+		var want []Metrics
+		for _, b := range bs {
+			want = append(want, one.Step(b))
+		}
+		many, m2 := newTrainer()
+		got := append(many.StepMany(bs[:2]), many.StepMany(bs[2:])...)
+		for i := range want {
+			w, g := want[i], got[i]
+			if g.Step != w.Step || g.Loss != w.Loss || g.GradNorm != w.GradNorm || g.LearningRate != w.LearningRate || g.Tokens != w.Tokens {
+				t.Fatalf("%+v: update %d: StepMany %+v, Step %+v", v, i, g, w)
+			}
+		}
+		p1, p2 := paramValues(m1), paramValues(m2)
+		for j := range p1 {
+			if !slices.Equal(p1[j], p2[j]) {
+				t.Fatalf("%+v: parameter %d differs", v, j)
+			}
+		}
+		s1, s2 := one.OptimizerState(), many.OptimizerState()
+		for j := range s1 {
+			if !slices.Equal(s1[j].Float32s(), s2[j].Float32s()) {
+				t.Fatalf("%+v: optimizer state %d differs", v, j)
+			}
+		}
+	}
+}
