@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -89,7 +90,7 @@ func peakRSSMB() float64 {
 func init() {
 	var sf sizeFlags
 	var mode, device, dtype, kernel, sizes, decode string
-	var steps, warmup, genTokens int
+	var steps, warmup, genTokens, perCall int
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "bench [ARCH]",
@@ -129,7 +130,7 @@ line per measurement.`,
 			if err != nil {
 				return err
 			}
-			res, err := benchModel(cfg, sf, mode, steps, warmup, genTokens, computeDType, decodeMode)
+			res, err := benchModel(cfg, sf, mode, steps, warmup, genTokens, perCall, computeDType, decodeMode)
 			if err != nil {
 				return err
 			}
@@ -148,6 +149,7 @@ line per measurement.`,
 	f.IntVar(&steps, "steps", 10, "timed steps (tokens to decode in generate mode)")
 	f.IntVar(&warmup, "warmup", 3, "untimed warm-up steps (the first compiles)")
 	f.IntVar(&genTokens, "prompt-len", 16, "prompt length for generate mode")
+	f.IntVar(&perCall, "steps-per-call", 1, "train mode: updates per compiled call (Trainer.StepMany); --steps and --warmup must be multiples")
 	f.StringVar(&device, "device", "", "cpu or gpu (default: $LMXLAB_DEVICE or cpu)")
 	f.StringVar(&dtype, "dtype", "fp32", "compute dtype: fp32, or bf16 for mixed precision (float32 weights and optimizer state; slow on cpu)")
 	f.StringVar(&kernel, "kernel", "", "benchmark a kernel instead of a model: gemm")
@@ -183,7 +185,7 @@ func parseDecodeMode(s string) (generate.DecodeMode, error) {
 	return 0, fmt.Errorf("--decode: unknown decode path %q (auto, eager or compiled)", s)
 }
 
-func benchModel(cfg models.ModelConfig, sf sizeFlags, mode string, steps, warmup, promptLen int, dt mx.DType, decode generate.DecodeMode) (map[string]any, error) {
+func benchModel(cfg models.ModelConfig, sf sizeFlags, mode string, steps, warmup, promptLen, perCall int, dt mx.DType, decode generate.DecodeMode) (map[string]any, error) {
 	m, err := models.New(cfg, random.Key(0))
 	if err != nil {
 		return nil, err
@@ -219,7 +221,17 @@ func benchModel(cfg models.ModelConfig, sf sizeFlags, mode string, steps, warmup
 		batch := train.Batch{X: x, Y: y}
 		var loss float64
 		n0, c0 := backendCompiles()
-		first, timed = timeSteps(func() { loss = tr.Step(batch).Loss }, warmup, steps)
+		if perCall <= 1 {
+			first, timed = timeSteps(func() { loss = tr.Step(batch).Loss }, warmup, steps)
+		} else {
+			// k updates per compiled call (each on the batch): first_step_s is the first call's.
+			if steps%perCall != 0 || warmup%perCall != 0 {
+				return nil, fmt.Errorf("--steps %d and --warmup %d must be multiples of --steps-per-call %d", steps, warmup, perCall)
+			}
+			bs := slices.Repeat([]train.Batch{batch}, perCall)
+			first, timed = timeSteps(func() { ms := tr.StepMany(bs); loss = ms[len(ms)-1].Loss }, warmup/perCall, steps/perCall)
+			res["steps_per_call"] = perCall
+		}
 		res["final_loss"] = loss
 		if n1, c1 := backendCompiles(); n1 >= 0 {
 			// The backend's own compilations during the run (XLA's, on the gpu device): the

@@ -165,6 +165,17 @@ func TestBenchModes(t *testing.T) {
 			t.Fatalf("bench %s generate --decode compiled: %v", arch, res[0])
 		}
 	}
+	// Several updates per compiled call: the same training, so the same final loss.
+	base := []string{"bench", "gpt", "--mode", "train", "--d-model", "32", "--n-layers", "1", "--n-heads", "2", "--vocab-size", "50",
+		"--seq-len", "16", "--batch-size", "2", "--steps", "4", "--warmup", "2", "--json"}
+	one := jsonLines(t, mustRun(t, base...))[0]
+	two := jsonLines(t, mustRun(t, append(base, "--steps-per-call", "2")...))[0]
+	if two["steps_per_call"] != 2.0 || two["final_loss"] != one["final_loss"] {
+		t.Fatalf("bench --steps-per-call 2: %v (one per call: final loss %v)", two, one["final_loss"])
+	}
+	if _, err := run(t, append(base, "--steps-per-call", "3")...); err == nil || !strings.Contains(err.Error(), "multiples") {
+		t.Fatalf("--steps 4 with --steps-per-call 3: %v", err)
+	}
 	if _, err := run(t, "bench", "gpt", "--mode", "generate", "--decode", "sideways"); err == nil {
 		t.Fatal("unknown decode path accepted")
 	}

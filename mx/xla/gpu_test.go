@@ -267,7 +267,7 @@ func TestGPUTrainingSteps(t *testing.T) {
 	gpu := gpuDevice(t)
 	for _, name := range []string{"gpt_tiny", "llama_tiny"} {
 		t.Run(name, func(t *testing.T) {
-			losses := func(dev *mx.Device, donate bool) []float64 {
+			losses := func(dev *mx.Device, donate, many bool) []float64 {
 				old := mx.DefaultDevice()
 				mx.SetDefaultDevice(dev)
 				defer mx.SetDefaultDevice(old)
@@ -287,18 +287,25 @@ func TestGPUTrainingSteps(t *testing.T) {
 				tc.DonateBuffers = donate
 				tr := &train.Trainer{Model: m, Config: tc, Loss: func(x, y *mx.Array) *mx.Array { return m.Loss(x, y, nil) }}
 				var out []float64
+				if many { // the four updates in one program
+					for _, m := range tr.StepMany([]train.Batch{batch, batch, batch, batch}) {
+						out = append(out, m.Loss)
+					}
+					return out
+				}
 				for i := 0; i < 4; i++ {
 					out = append(out, tr.Step(batch).Loss)
 				}
 				return out
 			}
-			want := losses(mx.CPU, false)
-			// On the GPU also with the parameters and optimizer state donated (updated in place).
-			for _, donate := range []bool{false, true} {
-				got := losses(gpu, donate)
-				t.Logf("cpu losses %v\ngpu losses %v (donated buffers: %v)", want, got, donate)
+			want := losses(mx.CPU, false, false)
+			// On the GPU also with the parameters and optimizer state donated (updated in place),
+			// and with the four updates in one compiled call (Trainer.StepMany).
+			for _, v := range []struct{ donate, many bool }{{false, false}, {true, false}, {true, true}} {
+				got := losses(gpu, v.donate, v.many)
+				t.Logf("cpu losses %v\ngpu losses %v (donated buffers: %v, one call: %v)", want, got, v.donate, v.many)
 				if e := relErr(got, want); e > 1e-3 {
-					t.Fatalf("donate %v: losses differ: relative error %.3g", donate, e)
+					t.Fatalf("donate %v many %v: losses differ: relative error %.3g", v.donate, v.many, e)
 				}
 			}
 		})
