@@ -45,6 +45,21 @@ run_tests() { # name binary args...
 	grep -m5 -B2 -A12 'panic:\|Error\|error' "$out/$name.log" | head -60
 }
 
+# variant "A=1,--flag=v,B=2" sets envs (assignments) and vflags (lmxlab flags) for one run;
+# "default" sets neither.
+variant() {
+	envs=() vflags=()
+	[ "$1" = default ] && return
+	local items it
+	IFS=, read -ra items <<<"$1"
+	for it in "${items[@]}"; do
+		case $it in
+		--*) vflags+=("$it") ;;
+		*) envs+=("$it") ;;
+		esac
+	done
+}
+
 for p in $phases; do
 	case $p in
 	tests) # the four test phases at once (each process may take a fifth of the GPU's memory)
@@ -65,16 +80,13 @@ for p in $phases; do
 			arch=${spec%%:*} dt=${spec##*:}
 			extra=""
 			[ "$arch" = llama ] && extra="--n-kv-heads 4"
-			# VARIANTS: lmxlab runs with extra environment, e.g. "default LMXLAB_DONATE=0
-			# LMXLAB_XLA_COMMAND_BUFFERS=0,LMXLAB_DONATE=0" (commas separate assignments).
+			# VARIANTS: lmxlab runs with extra environment or flags, e.g. "default LMXLAB_DONATE=0
+			# LMXLAB_XLA_COMMAND_BUFFERS=0,LMXLAB_DONATE=0 --steps-per-call=4" (commas separate items).
 			for var in ${VARIANTS:-default}; do
 				tag=${arch}_${dt}
-				envs=()
-				if [ "$var" != default ]; then
-					IFS=, read -ra envs <<<"$var"
-					tag=${tag}_$(printf '%s' "$var" | tr -c 'A-Za-z0-9_' '_')
-				fi
-				env "${envs[@]}" LMXLAB_DEVICE=gpu timeout ${BENCH_TIMEOUT:-240} devbin/lmxlab bench "$arch" --mode train --device gpu --dtype "$dt" $size $extra ${BENCH_STEPS:---steps 10 --warmup 3} --json >"$out/bench_$tag.json" 2>"$out/bench_$tag.err"
+				variant "$var"
+				[ "$var" != default ] && tag=${tag}_$(printf '%s' "$var" | tr -c 'A-Za-z0-9_' '_')
+				env "${envs[@]}" LMXLAB_DEVICE=gpu timeout ${BENCH_TIMEOUT:-240} devbin/lmxlab bench "$arch" --mode train --device gpu --dtype "$dt" $size $extra ${BENCH_STEPS:---steps 10 --warmup 3} "${vflags[@]}" --json >"$out/bench_$tag.json" 2>"$out/bench_$tag.err"
 				rows+=("$(printf '%-6s %-5s %-14s ' "$arch" "$dt" lmxlab-xla)$(python3 -c "import json,sys; d=json.loads(open(sys.argv[1]).read().strip().splitlines()[-1]); print('%10.0f tok/s %8.1f ms/step  first step %.1fs, XLA compiles %.1fs' % (d['tokens_per_s'], d['ms_per_step'], d['first_step_s'], d.get('compile_s', float('nan'))))" "$out/bench_$tag.json" 2>/dev/null || tail -c 300 "$out/bench_$tag.err")  $([ "$var" != default ] && echo "[$var]")")
 			done
 			for mode in ${PEERS-eager compile}; do
@@ -95,15 +107,12 @@ for p in $phases; do
 			[ "$arch" = llama ] && extra="--n-kv-heads 4"
 			for var in ${PROFILE_VARIANTS:-default}; do # as VARIANTS in bench
 				tag=$arch
-				envs=()
-				if [ "$var" != default ]; then
-					IFS=, read -ra envs <<<"$var"
-					tag=${tag}_$(printf '%s' "$var" | tr -c 'A-Za-z0-9_' '_')
-				fi
+				variant "$var"
+				[ "$var" != default ] && tag=${tag}_$(printf '%s' "$var" | tr -c 'A-Za-z0-9_' '_')
 				env "${envs[@]}" LMXLAB_DEVICE=gpu LMXLAB_XLA_MEM_FRACTION=0.7 timeout ${BENCH_TIMEOUT:-240} python3 devbin/gpu_profile.py devbin/liblmxlab.so \
-					"bench $arch --mode train --device gpu --dtype bf16 $size $extra --steps 3 --warmup 1 --json" \
+					"bench $arch --mode train --device gpu --dtype bf16 $size $extra --steps 4 --warmup 4 ${vflags[*]} --json" \
 					--trace "$out/trace_$tag.json" >"$out/profile_$tag.txt" 2>&1
-				summary+=("" "profile $tag (4 steps; whole table in profile_$tag.txt):" "$(grep -E '^kernels|^  [a-z]|^CUDA API|^GPU idle|^gap ' "$out/profile_$tag.txt" || tail -c 300 "$out/profile_$tag.txt")")
+				summary+=("" "profile $tag (8 steps; whole table in profile_$tag.txt):" "$(grep -E '^kernels|^  [a-z]|^CUDA API|^GPU idle|^gap ' "$out/profile_$tag.txt" || tail -c 300 "$out/profile_$tag.txt")")
 			done
 		done
 		;;
