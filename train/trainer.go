@@ -216,6 +216,27 @@ func (t *Trainer) StepMany(bs []Batch) []Metrics {
 	return out
 }
 
+// evalDue and checkpointDue tell whether Train evaluates or checkpoints after update step.
+func (t *Trainer) evalDue(step int) bool {
+	return t.EvalData != nil && t.Config.EvalInterval > 0 && step%t.Config.EvalInterval == 0
+}
+
+func (t *Trainer) checkpointDue(step int) bool {
+	return t.Config.CheckpointDir != "" && t.Config.CheckpointInterval > 0 && step%t.Config.CheckpointInterval == 0
+}
+
+// callSize is how many updates the next call runs: up to perCall, ending at MaxSteps or at the
+// next evaluation or checkpoint step.
+func (t *Trainer) callSize(perCall int) int {
+	n := min(perCall, t.Config.MaxSteps-t.step)
+	for k := 1; k < n; k++ {
+		if t.evalDue(t.step+k) || t.checkpointDue(t.step+k) {
+			return k
+		}
+	}
+	return n
+}
+
 // take installs an update's parameters and optimizer state.
 func (t *Trainer) take(r stepResult) {
 	vals := nn.Values(nn.Parameters(t.Model))
@@ -311,10 +332,47 @@ func (t *Trainer) Train(data BatchSource) ([]Metrics, error) {
 	var history []Metrics
 	saved := -1
 	t.StopReason = "max_steps"
-	accum := t.Config.GradAccumulationSteps
+	accum, perCall := t.Config.GradAccumulationSteps, t.Config.UpdatesPerCall()
+	// after evaluates, runs the callbacks, records and checkpoints one update's metrics; it
+	// returns the reason a callback gave to stop ("" to go on). Evaluation and checkpoint steps
+	// end a call, so the model then holds m.Step's parameters.
+	after := func(m Metrics) (string, error) {
+		stop := ""
+		if t.evalDue(m.Step) {
+			v := t.Evaluate()
+			m.EvalLoss = &v
+			if !math.IsNaN(v) && (!t.haveBest || v < t.bestVal) {
+				t.bestVal, t.haveBest = v, true
+			}
+			for _, cb := range cbs {
+				if cb.OnEval(m.Step, &m) && stop == "" {
+					stop = reasonOf(cb)
+				}
+			}
+		}
+		for _, cb := range cbs {
+			if cb.OnStepEnd(m.Step, &m) && stop == "" {
+				stop = reasonOf(cb)
+			}
+		}
+		history = append(history, m)
+		if t.checkpointDue(m.Step) {
+			if err := t.SaveCheckpoint(t.Config.CheckpointDir, data); err != nil {
+				return stop, err
+			}
+			saved = t.step
+		}
+		return stop, nil
+	}
 	for t.step < t.Config.MaxSteps {
-		bs := make([]Batch, 0, accum)
-		for len(bs) < accum {
+		// One update of accum micro-batches, or up to perCall updates of one batch each, ending
+		// at the next evaluation or checkpoint step.
+		want := accum
+		if perCall > 1 {
+			want = t.callSize(perCall)
+		}
+		bs := make([]Batch, 0, want)
+		for len(bs) < want {
 			b, ok := data.Next()
 			if !ok {
 				break
@@ -325,37 +383,27 @@ func (t *Trainer) Train(data BatchSource) ([]Metrics, error) {
 			t.StopReason = "data_exhausted"
 			break
 		}
-		m := t.StepAccumulated(bs)
+		var ms []Metrics
+		if perCall > 1 && len(bs) > 1 {
+			ms = t.StepMany(bs)
+		} else {
+			ms = []Metrics{t.StepAccumulated(bs)}
+		}
 		stop := ""
-		if t.EvalData != nil && t.Config.EvalInterval > 0 && t.step%t.Config.EvalInterval == 0 {
-			v := t.Evaluate()
-			m.EvalLoss = &v
-			if !math.IsNaN(v) && (!t.haveBest || v < t.bestVal) {
-				t.bestVal, t.haveBest = v, true
-			}
-			for _, cb := range cbs {
-				if cb.OnEval(t.step, &m) && stop == "" {
-					stop = reasonOf(cb)
-				}
-			}
-		}
-		for _, cb := range cbs {
-			if cb.OnStepEnd(t.step, &m) && stop == "" {
-				stop = reasonOf(cb)
-			}
-		}
-		history = append(history, m)
-		if t.Config.CheckpointDir != "" && t.Config.CheckpointInterval > 0 && t.step%t.Config.CheckpointInterval == 0 {
-			if err := t.SaveCheckpoint(t.Config.CheckpointDir, data); err != nil {
+		for _, m := range ms {
+			r, err := after(m)
+			if err != nil {
 				return history, err
 			}
-			saved = t.step
+			if stop == "" {
+				stop = r
+			}
 		}
 		if stop != "" {
 			t.StopReason = stop
 			break
 		}
-		if len(bs) < accum {
+		if len(bs) < want {
 			t.StopReason = "data_exhausted"
 			break
 		}

@@ -3,8 +3,10 @@ package train
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"math"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -561,5 +563,75 @@ func TestStepManyEqualsSteps(t *testing.T) {
 				t.Fatalf("%+v: optimizer state %d differs", v, j)
 			}
 		}
+	}
+}
+
+// Train with StepsPerCall k runs the same updates as one per call, bit for bit: calls end at
+// evaluation and checkpoint steps, which happen exactly where they would, and the checkpoint
+// written at the end resumes the same run. A stop request takes effect after the call's last
+// update.
+func TestTrainStepsPerCall(t *testing.T) {
+	t.Setenv("LMXLAB_DONATE", "1")
+	run := func(perCall int, dir string, stopAt int) ([]Metrics, *Trainer, *tinyModel) {
+		cfg := testConfig()
+		cfg.MaxSteps, cfg.EvalInterval, cfg.EvalBatches = 11, 5, 1
+		cfg.StepsPerCall, cfg.DonateBuffers = perCall, true
+		if dir != "" {
+			cfg.CheckpointDir, cfg.CheckpointInterval = dir, 3
+		}
+		tr, m := newTestTrainer(12, cfg)
+		tr.EvalData = func() BatchSource { return &synth{Seed: 13, B: 2, L: 5} }
+		if stopAt > 0 {
+			tr.Callbacks = []Callback{&callbackFunc{step: func(s int, _ *Metrics) bool { return s == stopAt }}}
+		}
+		h, err := tr.Train(&synth{Seed: 12, B: 3, L: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h, tr, m
+	}
+	evals := func(h []Metrics) map[int]float64 {
+		out := map[int]float64{}
+		for _, m := range h {
+			if m.EvalLoss != nil {
+				out[m.Step] = *m.EvalLoss
+			}
+		}
+		return out
+	}
+	h1, _, m1 := run(1, "", 0)
+	dir := filepath.Join(t.TempDir(), "run")
+	h4, _, m4 := run(4, dir, 0)
+	if !slices.Equal(losses(h4), losses(h1)) || len(h4) != 11 {
+		t.Fatalf("losses with 4 updates a call %v, one a call %v", losses(h4), losses(h1))
+	}
+	if e1, e4 := evals(h1), evals(h4); len(e1) != 2 || !maps.Equal(e1, e4) {
+		t.Fatalf("evaluations %v with 4 updates a call, %v with one", e4, e1)
+	}
+	p1, p4 := paramValues(m1), paramValues(m4)
+	for i := range p1 {
+		if !slices.Equal(p1[i], p4[i]) {
+			t.Fatalf("parameter %d differs", i)
+		}
+	}
+	// The last checkpoint (step 11) holds the final model.
+	cfg := testConfig()
+	back, mb := newTestTrainer(99, cfg)
+	if err := back.LoadCheckpoint(dir); err != nil {
+		t.Fatal(err)
+	}
+	if back.Steps() != 11 {
+		t.Fatalf("checkpoint at step %d", back.Steps())
+	}
+	pb := paramValues(mb)
+	for i := range p1 {
+		if !slices.Equal(p1[i], pb[i]) {
+			t.Fatalf("checkpointed parameter %d differs", i)
+		}
+	}
+	// Calls of up to 4 updates, cut at steps 3 (checkpoint), 5 (eval), 6, 9, 10: a stop asked
+	// at step 1 takes effect after step 3.
+	if h, tr, _ := run(4, filepath.Join(t.TempDir(), "stop"), 1); len(h) != 3 || tr.StopReason == "max_steps" {
+		t.Fatalf("stop at step 1: %d updates ran, reason %q", len(h), tr.StopReason)
 	}
 }

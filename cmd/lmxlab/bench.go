@@ -149,7 +149,7 @@ line per measurement.`,
 	f.IntVar(&steps, "steps", 10, "timed steps (tokens to decode in generate mode)")
 	f.IntVar(&warmup, "warmup", 3, "untimed warm-up steps (the first compiles)")
 	f.IntVar(&genTokens, "prompt-len", 16, "prompt length for generate mode")
-	f.IntVar(&perCall, "steps-per-call", 1, "train mode: updates per compiled call (Trainer.StepMany); --steps and --warmup must be multiples")
+	f.IntVar(&perCall, "steps-per-call", 0, "train mode: updates per compiled call, as train's steps_per_call (0: 4 on the gpu, 1 on the cpu); --steps and --warmup round up to multiples")
 	f.StringVar(&device, "device", "", "cpu or gpu (default: $LMXLAB_DEVICE or cpu)")
 	f.StringVar(&dtype, "dtype", "fp32", "compute dtype: fp32, or bf16 for mixed precision (float32 weights and optimizer state; slow on cpu)")
 	f.StringVar(&kernel, "kernel", "", "benchmark a kernel instead of a model: gemm")
@@ -217,20 +217,22 @@ func benchModel(cfg models.ModelConfig, sf sizeFlags, mode string, steps, warmup
 		// Parameters and optimizer state are updated in place on the GPU (XLA aliasing), unless
 		// LMXLAB_DONATE=0 (mx.Compiled.Donate), to compare.
 		tc.DonateBuffers = true
+		tc.StepsPerCall = perCall
 		tr := &train.Trainer{Model: m, Config: tc, Loss: func(x, y *mx.Array) *mx.Array { return m.Loss(x, y, nil) }}
 		batch := train.Batch{X: x, Y: y}
 		var loss float64
 		n0, c0 := backendCompiles()
-		if perCall <= 1 {
+		// k updates per compiled call, as lmxlab train runs them (each on the batch);
+		// first_step_s is then the first call's, and the step counts round up to multiples of k.
+		k := tc.UpdatesPerCall()
+		res["steps_per_call"] = k
+		if k == 1 {
 			first, timed = timeSteps(func() { loss = tr.Step(batch).Loss }, warmup, steps)
 		} else {
-			// k updates per compiled call (each on the batch): first_step_s is the first call's.
-			if steps%perCall != 0 || warmup%perCall != 0 {
-				return nil, fmt.Errorf("--steps %d and --warmup %d must be multiples of --steps-per-call %d", steps, warmup, perCall)
-			}
-			bs := slices.Repeat([]train.Batch{batch}, perCall)
-			first, timed = timeSteps(func() { ms := tr.StepMany(bs); loss = ms[len(ms)-1].Loss }, warmup/perCall, steps/perCall)
-			res["steps_per_call"] = perCall
+			bs := slices.Repeat([]train.Batch{batch}, k)
+			calls := (steps + k - 1) / k
+			first, timed = timeSteps(func() { ms := tr.StepMany(bs); loss = ms[len(ms)-1].Loss }, (warmup+k-1)/k, calls)
+			steps = calls * k
 		}
 		res["final_loss"] = loss
 		if n1, c1 := backendCompiles(); n1 >= 0 {

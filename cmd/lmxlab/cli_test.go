@@ -173,8 +173,12 @@ func TestBenchModes(t *testing.T) {
 	if two["steps_per_call"] != 2.0 || two["final_loss"] != one["final_loss"] {
 		t.Fatalf("bench --steps-per-call 2: %v (one per call: final loss %v)", two, one["final_loss"])
 	}
-	if _, err := run(t, append(base, "--steps-per-call", "3")...); err == nil || !strings.Contains(err.Error(), "multiples") {
-		t.Fatalf("--steps 4 with --steps-per-call 3: %v", err)
+	// --steps rounds up to a multiple: 2 calls of 3.
+	if three := jsonLines(t, mustRun(t, append(base, "--steps-per-call", "3")...))[0]; three["steps"] != 6.0 || three["steps_per_call"] != 3.0 {
+		t.Fatalf("--steps 4 with --steps-per-call 3: %v", three)
+	}
+	if one["steps_per_call"] != 1.0 {
+		t.Fatalf("bench on the cpu: %v updates per call by default", one["steps_per_call"])
 	}
 	if _, err := run(t, "bench", "gpt", "--mode", "generate", "--decode", "sideways"); err == nil {
 		t.Fatal("unknown decode path accepted")
