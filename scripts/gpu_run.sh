@@ -3,7 +3,7 @@
 # devbin/ here: the GPU tests (mx/xla's GPU-vs-CPU checks, the mx and models suites with
 # LMXLAB_DEVICE=gpu, the Hugging Face fixtures), lmxlab's training benchmark next to
 # peer_torch_train.py (eager and --compile), decoding next to peer_torch_generate.py, per-kernel
-# profiles, and prints a table. Logs go to $OUT (the device tool's output folder) or /tmp/gpu_out.
+# profiles, and prints a table. Logs are bundled into $OUT (the device tool's output folder) or left in /tmp/gpu_out.
 #
 #   scripts/gpu_run.sh [phases...]   phases: xla mx models hf bench decode profile dispatch hlo, or tests = the first four
 #   at once (default: all, one after another)
@@ -12,8 +12,23 @@
 #   BENCH_STEPS="--steps 30 --warmup 5" DECODE_BATCH="1 16" PROFILE="gpt llama" PROFILE_VARIANTS="default X=1" scripts/gpu_run.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
-out="${OUT:-/tmp/gpu_out}"
+# Logs are written to a work folder and bundled into $OUT/logs.tgz after every phase: the device
+# tool returns at most 8 files, and a call cut short by its time limit still returns the bundle of
+# the phases that finished (a second run in the same call writes logs2.tgz).
+if [ -n "${OUT:-}" ]; then
+	out=/tmp/gpu_run_work
+	if [ -z "${GPU_RUN_NESTED:-}" ]; then
+		rm -rf "$out"
+		n=1 bundle_name=logs.tgz
+		while [ -e "$OUT/$bundle_name" ]; do n=$((n + 1)) bundle_name=logs$n.tgz; done
+	fi
+else
+	out=/tmp/gpu_out
+fi
 mkdir -p "$out"
+bundle() {
+	[ -n "${OUT:-}" ] && [ -z "${GPU_RUN_NESTED:-}" ] && tar czf "$OUT/$bundle_name" -C "$out" .
+}
 phases="${*:-xla mx models hf bench decode}"
 for f in devbin/*.gz; do [ -e "$f" ] && gunzip -f "$f"; done
 export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1 PYTHONUNBUFFERED=1
@@ -147,15 +162,11 @@ for p in $phases; do
 		summary+=("" "decode (gpt $gsize, bf16, prompt 16, 256 new tokens):" "${rows[@]}")
 		;;
 	esac
+	printf '%s\n' "${summary[@]}" >"$out/summary.txt"
+	bundle
 done
 echo
 echo "==== summary ===="
 cat "$out"/*.sum 2>/dev/null
 printf '%s\n' "${summary[@]}"
-# The device tool returns at most 8 files: bundle the logs into one.
-if [ -n "${OUT:-}" ] && [ -z "${GPU_RUN_NESTED:-}" ]; then
-	# (logs.tgz, then logs2.tgz, ... when one call runs the script more than once)
-	n=1 name=logs.tgz
-	while [ -e "$out/$name" ]; do n=$((n + 1)) name=logs$n.tgz; done
-	(cd "$out" && ls | grep -v '^logs[0-9]*\.tgz$' | tar czf "$name" --remove-files -T -)
-fi
+bundle
