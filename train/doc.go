@@ -42,6 +42,12 @@
 // (EarlyStopping, Budget; Config.TimeBudgetS and Config.FlopBudget add a Budget by themselves),
 // and Trainer.StopReason records why.
 //
+// With Config.StepsPerCall k > 1 (by default 4 on a device other than the cpu, when steps are
+// compiled and there is no gradient accumulation) Train runs up to k updates in one compiled
+// program (Trainer.StepMany) and then handles each update's metrics in turn: the updates and
+// every figure are the same as one at a time, calls end at evaluation and checkpoint steps, and a
+// callback's stop takes effect after the call's last update.
+//
 // # Checkpoints and resuming
 //
 // A checkpoint is a directory holding config.json (the model config), model.safetensors,
