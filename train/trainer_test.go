@@ -407,6 +407,20 @@ func TestConfigJSON(t *testing.T) {
 	if _, err := ParseConfig([]byte(`{"learning_rat": 1}`)); err == nil {
 		t.Fatal("unknown field accepted")
 	}
+	if _, err := ParseConfig([]byte(`{"steps_per_call": -1}`)); err == nil || !strings.Contains(err.Error(), "steps_per_call") {
+		t.Fatalf("steps_per_call -1: %v", err)
+	}
+	// UpdatesPerCall: as set; 1 with accumulation or eager steps; 0 on the cpu device gives 1.
+	for _, v := range []struct {
+		per, accum, want int
+		compile          bool
+	}{{3, 1, 3, true}, {3, 2, 1, true}, {3, 1, 1, false}, {0, 1, 1, true}} {
+		c := DefaultConfig()
+		c.StepsPerCall, c.GradAccumulationSteps, c.CompileStep = v.per, v.accum, v.compile
+		if got := c.UpdatesPerCall(); got != v.want {
+			t.Fatalf("%+v: %d updates per call", v, got)
+		}
+	}
 	m := Metrics{Step: 1, Loss: math.NaN()}
 	m.Set("x", 2)
 	b, _ = json.Marshal(m)
