@@ -19,7 +19,7 @@ go test -c "${flags[@]}" -o "$devbin"/mx.test ./mx
 go test -c "${flags[@]}" -o "$devbin"/models.test ./models
 go test -c "${flags[@]}" -o "$devbin"/hf.test ./hf
 cp "$shared/bench/peer_torch_train.py" "$devbin"/
-cp scripts/peer_torch_generate.py scripts/gpu_profile.py "$devbin"/
+cp scripts/peer_torch_generate.py scripts/gpu_profile.py scripts/peer_torch_profile.py "$devbin"/
 # The Hugging Face fixtures the hf phase checks (../shared does not travel).
 for m in gpt2 llama llama_tied_rope_scaled mistral qwen2; do
 	mkdir -p "$devbin/shared/fixtures/hf/$m"

@@ -9,7 +9,8 @@
 #   at once (default: all, one after another)
 #   BENCH="gpt:fp32 llama:fp32" BENCH_SIZE="--d-model 768 ..." PEERS="eager compile" TEST_TIMEOUT=240 \
 #   BENCH_TIMEOUT=240 MX_RUN=regexp MODELS_RUN=regexp VARIANTS="default LMXLAB_DONATE=0" \
-#   BENCH_STEPS="--steps 30 --warmup 5" DECODE_BATCH="1 16" PROFILE="gpt llama" PROFILE_VARIANTS="default X=1" scripts/gpu_run.sh
+#   BENCH_STEPS="--steps 30 --warmup 5" DECODE_BATCH="1 16" PROFILE="gpt llama" PROFILE_VARIANTS="default X=1" \
+#   PROFILE_PEERS="compile eager" scripts/gpu_run.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
 # Logs are written to a work folder and bundled into $OUT/logs.tgz after every phase: the device
@@ -129,6 +130,15 @@ for p in $phases; do
 					--trace "$out/trace_$tag.json" >"$out/profile_$tag.txt" 2>&1
 				summary+=("" "profile $tag (8 steps; whole table in profile_$tag.txt):" "$(grep -E '^kernels|^  [a-z]|^CUDA API|^GPU idle|^gap ' "$out/profile_$tag.txt" || tail -c 300 "$out/profile_$tag.txt")")
 			done
+			# The PyTorch peer's step under the same profiler (PROFILE_PEERS: compile, eager).
+			for mode in ${PROFILE_PEERS-compile}; do
+				flag=""
+				[ $mode = compile ] && flag="--compile"
+				tag=torch_${arch}_$mode
+				timeout ${BENCH_TIMEOUT:-240} python3 devbin/peer_torch_profile.py devbin/peer_torch_train.py --trace "$out/trace_$tag.json" -- \
+					--arch "$arch" $size $extra --device cuda --dtype bf16 --steps 4 --warmup 3 $flag >"$out/profile_$tag.txt" 2>&1
+				summary+=("" "profile $tag (4 steps; whole table in profile_$tag.txt):" "$(grep -E '^kernels|^  [a-z]' "$out/profile_$tag.txt" || tail -c 300 "$out/profile_$tag.txt")")
+			done
 		done
 		;;
 	dispatch) # what a compiled call costs per buffer it takes and returns (mx/xla/dispatch_test.go)
@@ -140,12 +150,17 @@ for p in $phases; do
 		for arch in ${PROFILE:-gpt llama}; do
 			extra=""
 			[ "$arch" = llama ] && extra="--n-kv-heads 4"
-			d="$out/hlo_$arch"
-			XLA_FLAGS="${XLA_FLAGS:-} --xla_dump_to=$d --xla_dump_hlo_as_text" LMXLAB_DEVICE=gpu timeout ${BENCH_TIMEOUT:-240} \
-				devbin/lmxlab bench "$arch" --mode train --device gpu --dtype bf16 $size $extra --steps 1 --warmup 0 --json >"$out/hlo_$arch.log" 2>&1
-			find "$d" -type f ! -name '*after_optimizations.txt' ! -name '*buffer-assignment.txt' -delete
-			find "$d" -type f -size -20k -delete # the small programs (initialization, readbacks)
-			summary+=("hlo $arch: $(ls "$d" | wc -l) files, $(du -sh "$d" | cut -f1)")
+			for var in ${HLO_VARIANTS:-default}; do # as VARIANTS in bench (an XLA_FLAGS item replaces the dump flags)
+				tag=$arch
+				variant "$var"
+				[ "$var" != default ] && tag=${tag}_$(printf '%s' "$var" | tr -c 'A-Za-z0-9_' '_')
+				d="$out/hlo_$tag"
+				env XLA_FLAGS="${XLA_FLAGS:-} --xla_dump_to=$d --xla_dump_hlo_as_text" "${envs[@]}" LMXLAB_DEVICE=gpu timeout ${BENCH_TIMEOUT:-240} \
+					devbin/lmxlab bench "$arch" --mode train --device gpu --dtype bf16 $size $extra --steps 1 --warmup 0 --steps-per-call 1 "${vflags[@]}" --json >"$out/hlo_$tag.log" 2>&1
+				find "$d" -type f ! -name '*after_optimizations.txt' ! -name '*buffer-assignment.txt' -delete
+				find "$d" -type f -size -20k -delete # the small programs (initialization, readbacks)
+				summary+=("hlo $tag: $(ls "$d" | wc -l) files, $(du -sh "$d" | cut -f1)")
+			done
 		done
 		;;
 	decode)
