@@ -8,13 +8,14 @@ there), then records --steps steps with PyTorch's profiler and prints the same t
 """
 import argparse, os, sys, time
 
+argv = sys.argv[1:]
+cut = argv.index("--") if "--" in argv else len(argv)
 p = argparse.ArgumentParser()
 p.add_argument("peer", help="path of peer_torch_train.py")
 p.add_argument("--trace", default=os.path.join(os.environ.get("OUT", "/tmp"), "trace_torch.json"))
 p.add_argument("--top", type=int, default=40)
-p.add_argument("peer_args", nargs=argparse.REMAINDER, help="-- then the peer's flags")
-a = p.parse_args()
-peer_args = a.peer_args[1:] if a.peer_args[:1] == ["--"] else a.peer_args
+a = p.parse_args(argv[:cut])
+peer_args = argv[cut + 1:]  # the peer's own flags, after --
 
 src = open(a.peer).read()
 cut = src.find("\nfn = torch.compile(step)")

@@ -200,6 +200,22 @@ var gpuCases = []struct {
 		f := func(a ...*mx.Array) *mx.Array { return weighted(mx.CrossEntropy(a[0], tg)) }
 		return append([]*mx.Array{mx.CrossEntropy(logits, tg), mx.LogSumExp(logits, []int{1}, false)}, mx.Grad(f, 0)(logits)...)
 	}},
+	{"cross entropy, chunked vocabulary", 1e-5, func(r *rand.Rand) []*mx.Array {
+		// 5,000 columns: the log-sum-exp reduces chunks of 1,000 first (lseChunk), then the
+		// chunks' maxima and sums; the target logits come from a gather.
+		const cols = 5000
+		v := make([]float32, 4*cols)
+		for i := range v {
+			v[i] = float32(30 * r.NormFloat64())
+			if i/cols == 2 && i%7 == 0 {
+				v[i] = float32(math.Inf(-1))
+			}
+		}
+		logits := mx.FromSlice(v, 4, cols)
+		tg := mx.FromSlice([]int32{cols - 1, 0, 1, -1}, 4)
+		f := func(a ...*mx.Array) *mx.Array { return weighted(mx.CrossEntropy(a[0], tg)) }
+		return append([]*mx.Array{mx.CrossEntropy(logits, tg), mx.LogSumExp(logits, []int{1}, false)}, mx.Grad(f, 0)(logits)...)
+	}},
 	{"rope", 1e-5, func(r *rand.Rand) []*mx.Array {
 		x := rnd(r, 2, 3, 5, 12)
 		return []*mx.Array{mx.RoPE(x, mx.RoPEOptions{Offset: 3}), mx.RoPE(x, mx.RoPEOptions{Dims: 8, Traditional: true, Scale: 0.5})}
