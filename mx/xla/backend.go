@@ -83,7 +83,7 @@ func Open() (*Backend, error) {
 	b := &Backend{plugin: plugin, client: client, cache: map[string]*executable{}, gcEvery: 4 << 30}
 	b.opts.TF32 = os.Getenv("LMXLAB_XLA_TF32") == "1"
 	b.opts.CuDNNAttention = os.Getenv("LMXLAB_XLA_CUDNN") != "0"
-	b.opts.CuDNNLayoutBTNH = os.Getenv("LMXLAB_XLA_CUDNN_LAYOUT") == "btnh"
+	b.opts.CuDNNLayoutBTNH = os.Getenv("LMXLAB_XLA_CUDNN_LAYOUT") != "bhnd"
 	return b, nil
 }
 

@@ -165,7 +165,7 @@ func (f *fn) customCall(target, backendConfig string, operands []value, layout f
 var btnh = []int{3, 1, 2, 0}
 
 // fmhaLayout is the layout function of a cuDNN attention call whose operands and results
-// listed in seq (their indices) are (B, H, L, D) tensors, when LMXLAB_XLA_CUDNN_LAYOUT=btnh.
+// listed in seq (their indices) are (B, H, L, D) tensors, with Options.CuDNNLayoutBTNH.
 func (l *lowerer) fmhaLayout(seq ...int) func(int) []int {
 	return func(i int) []int {
 		if l.opts.CuDNNLayoutBTNH && slices.Contains(seq, i) {
