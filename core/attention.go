@@ -95,9 +95,10 @@ func heads(x *mx.Array, h, hd int) *mx.Array {
 // static.
 func (a *GQA) Forward(x *mx.Array, ctx *Context, cache Cache) *mx.Array {
 	b, l := x.Dim(0), x.Dim(1)
-	q := heads(a.QProj.Forward(x), a.NHeads, a.HeadDim)
-	k := heads(a.KProj.Forward(x), a.NKVHeads, a.HeadDim)
-	v := heads(a.VProj.Forward(x), a.NKVHeads, a.HeadDim)
+	qx, kx, vx := a.project(x)
+	q := heads(qx, a.NHeads, a.HeadDim)
+	k := heads(kx, a.NKVHeads, a.HeadDim)
+	v := heads(vx, a.NKVHeads, a.HeadDim)
 	if a.QNorm != nil {
 		q, k = a.QNorm.Forward(q), a.KNorm.Forward(k)
 	}
@@ -110,6 +111,37 @@ func (a *GQA) Forward(x *mx.Array, ctx *Context, cache Cache) *mx.Array {
 	o := mx.ScaledDotProductAttention(q, k, v, opts)
 	o = mx.Reshape(mx.Transpose(o, 0, 2, 1, 3), b, l, a.NHeads*a.HeadDim)
 	return a.OProj.Forward(o)
+}
+
+// fusedQKVRows is the number of rows (batch × length) from which project multiplies by the
+// three projections at once: below it (decoding) the weights' concatenation would cost more
+// than it saves.
+const fusedQKVRows = 1024
+
+// project computes the query, key and value projections of x. For long inputs it multiplies x
+// once by the concatenated weights [Wq; Wk; Wv] and splits the result: the same arithmetic,
+// but under autodiff the input's gradient is then one matrix product over the concatenated
+// output gradients (one read of them) instead of three products summed, and the three bias
+// gradients one reduction.
+func (a *GQA) project(x *mx.Array) (q, k, v *mx.Array) {
+	ps := []*nn.Linear{a.QProj, a.KProj, a.VProj}
+	if x.Size()/x.Dim(-1) < fusedQKVRows || (a.QProj.Bias == nil) != (a.KProj.Bias == nil) || (a.QProj.Bias == nil) != (a.VProj.Bias == nil) {
+		return a.QProj.Forward(x), a.KProj.Forward(x), a.VProj.Forward(x)
+	}
+	ws := make([]*mx.Array, 3)
+	for i, p := range ps {
+		ws[i] = mx.AsType(p.Weight, x.DType())
+	}
+	y := mx.MatmulT(x, mx.Concatenate(ws, 0))
+	if a.QProj.Bias != nil {
+		bs := make([]*mx.Array, 3)
+		for i, p := range ps {
+			bs[i] = mx.AsType(p.Bias, y.DType())
+		}
+		y = mx.Add(y, mx.Concatenate(bs, 0))
+	}
+	nq, nk := a.QProj.OutDim(), a.KProj.OutDim()
+	return mx.SliceAxis(y, -1, 0, nq), mx.SliceAxis(y, -1, nq, nq+nk), mx.SliceAxis(y, -1, nq+nk, nq+nk+a.VProj.OutDim())
 }
 
 // dynamicAttention positions q and k at ctx.Offset, appends k and v to a dynamic cache, and

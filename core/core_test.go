@@ -106,3 +106,52 @@ func TestConfigValidation(t *testing.T) {
 		t.Fatalf("bad rope scaling: %v", err)
 	}
 }
+
+// Above fusedQKVRows rows GQA projects q, k and v with one product of the concatenated
+// weights: the values and the gradients (input, weights, biases) equal three separate products.
+func TestFusedQKVProjection(t *testing.T) {
+	c := smallConfig()
+	c.Bias = true
+	m, err := newGQA(c, random.Key(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := m.(*GQA)
+	if a.QProj.Bias == nil {
+		t.Fatal("config with bias made a projection without one")
+	}
+	x := random.Normal(random.Key(4), []int{2, fusedQKVRows / 2, c.DModel}, mx.Float32, 0, 1)
+	wts := random.Normal(random.Key(5), []int{2, fusedQKVRows / 2, a.QProj.OutDim() + 2*a.KProj.OutDim()}, mx.Float32, 0, 1)
+	loss := func(fused bool) func(args ...*mx.Array) *mx.Array {
+		return func(args ...*mx.Array) *mx.Array {
+			a.QProj.Weight, a.KProj.Weight, a.VProj.Weight = args[1], args[2], args[3]
+			a.QProj.Bias, a.KProj.Bias, a.VProj.Bias = args[4], args[5], args[6]
+			var q, k, v *mx.Array
+			if fused {
+				q, k, v = a.project(args[0])
+			} else {
+				q, k, v = a.QProj.Forward(args[0]), a.KProj.Forward(args[0]), a.VProj.Forward(args[0])
+			}
+			return mx.Sum(mx.Mul(mx.Concatenate([]*mx.Array{q, k, v}, -1), wts), nil, false)
+		}
+	}
+	args := []*mx.Array{x, a.QProj.Weight, a.KProj.Weight, a.VProj.Weight, a.QProj.Bias, a.KProj.Bias, a.VProj.Bias}
+	all := []int{0, 1, 2, 3, 4, 5, 6}
+	fv, fg := mx.ValueAndGrad(loss(true), all...)(args...)
+	sv, sg := mx.ValueAndGrad(loss(false), all...)(args...)
+	near := func(name string, got, want *mx.Array) {
+		g, w := got.Float32s(), want.Float32s()
+		if len(g) != len(w) {
+			t.Fatalf("%s: %d values, want %d", name, len(g), len(w))
+		}
+		for i := range g {
+			if d := float64(g[i] - w[i]); d > 1e-3 || d < -1e-3 {
+				t.Fatalf("%s[%d] = %v fused, %v separate", name, i, g[i], w[i])
+			}
+		}
+	}
+	near("loss", fv, sv)
+	for i, name := range []string{"dx", "dWq", "dWk", "dWv", "dbq", "dbk", "dbv"} {
+		near(name, fg[i], sg[i])
+	}
+}
