@@ -118,14 +118,19 @@ func (a *GQA) Forward(x *mx.Array, ctx *Context, cache Cache) *mx.Array {
 // than it saves.
 const fusedQKVRows = 1024
 
-// project computes the query, key and value projections of x. For long inputs it multiplies x
-// once by the concatenated weights [Wq; Wk; Wv] and splits the result: the same arithmetic,
-// but under autodiff the input's gradient is then one matrix product over the concatenated
-// output gradients (one read of them) instead of three products summed, and the three bias
-// gradients one reduction.
+// project computes the query, key and value projections of x. For long inputs on a device that
+// prefers it (prim.Traits.SharedInputProducts: the gpu) it multiplies x once by the
+// concatenated weights [Wq; Wk; Wv] and splits the result: the same arithmetic, but under
+// autodiff the input's gradient is then one matrix product over the concatenated output
+// gradients (one read of them) instead of three products summed, and the three bias gradients
+// one reduction. On the cpu the separate products are faster (5% of a d256 training step).
 func (a *GQA) project(x *mx.Array) (q, k, v *mx.Array) {
+	return a.projectWith(x, x.Device().Traits().SharedInputProducts)
+}
+
+func (a *GQA) projectWith(x *mx.Array, fuse bool) (q, k, v *mx.Array) {
 	ps := []*nn.Linear{a.QProj, a.KProj, a.VProj}
-	if x.Size()/x.Dim(-1) < fusedQKVRows || (a.QProj.Bias == nil) != (a.KProj.Bias == nil) || (a.QProj.Bias == nil) != (a.VProj.Bias == nil) {
+	if !fuse || x.Size()/x.Dim(-1) < fusedQKVRows || (a.QProj.Bias == nil) != (a.KProj.Bias == nil) || (a.QProj.Bias == nil) != (a.VProj.Bias == nil) {
 		return a.QProj.Forward(x), a.KProj.Forward(x), a.VProj.Forward(x)
 	}
 	ws := make([]*mx.Array, 3)

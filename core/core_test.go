@@ -107,8 +107,9 @@ func TestConfigValidation(t *testing.T) {
 	}
 }
 
-// Above fusedQKVRows rows GQA projects q, k and v with one product of the concatenated
-// weights: the values and the gradients (input, weights, biases) equal three separate products.
+// Above fusedQKVRows rows (on a device with SharedInputProducts) GQA projects q, k and v with one
+// product of the concatenated weights: the values and the gradients (input, weights, biases)
+// equal three separate products.
 func TestFusedQKVProjection(t *testing.T) {
 	c := smallConfig()
 	c.Bias = true
@@ -128,7 +129,7 @@ func TestFusedQKVProjection(t *testing.T) {
 			a.QProj.Bias, a.KProj.Bias, a.VProj.Bias = args[4], args[5], args[6]
 			var q, k, v *mx.Array
 			if fused {
-				q, k, v = a.project(args[0])
+				q, k, v = a.projectWith(args[0], true)
 			} else {
 				q, k, v = a.QProj.Forward(args[0]), a.KProj.Forward(args[0]), a.VProj.Forward(args[0])
 			}

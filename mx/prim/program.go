@@ -92,6 +92,11 @@ type Traits struct {
 	// so results are bitwise reproducible and equal a sequential loop. Without it the order of
 	// the additions (and so the last bits of float results) may vary (GPU atomics).
 	OrderedScatter bool
+	// SharedInputProducts: products that share an input run best as one product over their
+	// concatenated weights (a GPU's GEMMs: under autodiff the input's gradient is then one product
+	// reading the concatenated output gradients once). Without it the models keep the products
+	// apart (the cpu backend gains nothing and would pay for the concatenation and the slices).
+	SharedInputProducts bool
 }
 
 // TraitsOf asks b for its Traits.

@@ -128,9 +128,10 @@ func setXLAFlags() {
 // Name is "gpu".
 func (*Backend) Name() string { return "gpu" }
 
-// Traits: none. XLA has no error path out of a kernel (out-of-range gather indices are clamped,
-// scattered updates out of range dropped) and the GPU's scatter-add uses atomics.
-func (*Backend) Traits() prim.Traits { return prim.Traits{} }
+// Traits: products sharing an input are best concatenated. XLA has no error path out of a kernel
+// (out-of-range gather indices are clamped, scattered updates out of range dropped) and the GPU's
+// scatter-add uses atomics.
+func (*Backend) Traits() prim.Traits { return prim.Traits{SharedInputProducts: true} }
 
 // Describe names the plugin and the platform, for logs.
 func (b *Backend) Describe() string {
